@@ -1,0 +1,1 @@
+"""The docscrawl command-line tool and its glue to Scrapyd and the store."""

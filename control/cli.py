@@ -1,0 +1,335 @@
+"""The `docscrawl` command: a thin click layer over the job service and the Scrapyd client."""
+
+from __future__ import annotations
+
+import functools
+import sqlite3
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+import click
+import peewee
+
+from control import dedupe as dedupe_service
+from control import jobs, output
+from control.config import Config, resolve_scrapyd_target
+from control.exceptions import DocscrawlError, InvalidRequest
+from docscrawl import models
+
+EXIT_CANCELLED = 130  # what a shell reports for a program stopped by Ctrl+C
+
+
+class DocscrawlGroup(click.Group):
+    """Turns every domain error into one sentence on stderr and exit 1, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DocscrawlError as exc:
+            raise click.ClickException(str(exc)) from exc
+        except (peewee.DatabaseError, sqlite3.DatabaseError) as exc:
+            raise click.ClickException(
+                f"The store cannot be used ({str(exc).rstrip('.')}); check --db."
+            ) from exc
+
+
+def pass_config(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give the command the global Config, with the store opened."""
+
+    @click.pass_context
+    @functools.wraps(command)
+    def wrapper(ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
+        config: Config = ctx.find_object(Config)
+        jobs.open_store(config.db)
+        return ctx.invoke(command, config, *args, **kwargs)
+
+    return wrapper
+
+
+def job_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--job", "job_id", type=click.IntRange(min=1), required=True, help="Our job id."
+    )(command)
+
+
+def json_option(command: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")(
+        command
+    )
+
+
+@click.group(cls=DocscrawlGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    envvar="DOCSCRAWL_DB",
+    default="docscrawl.db",
+    show_default=True,
+    help="The store: a SQLite path or a peewee database URL (env DOCSCRAWL_DB).",
+)
+@click.option(
+    "--scrapyd",
+    "scrapyd_url",
+    envvar="SCRAPYD_URL",
+    default=None,
+    help="Scrapyd URL (env SCRAPYD_URL; default: [deploy] url in scrapy.cfg, else "
+    "http://127.0.0.1:6800).",
+)
+@click.version_option(package_name="docscrawl")
+@click.pass_context
+def main(ctx: click.Context, db: str, scrapyd_url: str | None) -> None:
+    """Crawl documentation sites and keep every page in a store you can analyse."""
+    ctx.obj = Config(db=models.resolve_location(db), scrapyd_url=scrapyd_url)
+
+
+def parse_settings(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict:
+    settings = {}
+    for value in values:
+        key, sep, setting = value.partition("=")
+        if not sep or not key.strip():
+            raise click.BadParameter(f"{value!r} is not KEY=VALUE", ctx=ctx, param=param)
+        settings[key.strip()] = setting
+    return settings
+
+
+@main.command()
+@click.option("--url", required=True, help="Start URL; the crawl stays on its host and path.")
+@click.option("--client", "client_name", help="Client name (default: the URL's host).")
+@click.option("--async", "run_async", is_flag=True, help="Schedule on Scrapyd and return.")
+@click.option("--max-pages", type=click.IntRange(min=1), help="Stop after this many pages.")
+@click.option("--max-depth", type=click.IntRange(min=0), help="Follow links this deep.")
+@click.option(
+    "-s",
+    "--setting",
+    "settings",
+    multiple=True,
+    callback=parse_settings,
+    metavar="KEY=VALUE",
+    help="A Scrapy setting, as with `scrapy crawl -s` (repeatable).",
+)
+@click.option("--quiet", is_flag=True, help="No live progress on stderr.")
+@pass_config
+def crawl(
+    config: Config,
+    url: str,
+    client_name: str | None,
+    run_async: bool,
+    max_pages: int | None,
+    max_depth: int | None,
+    settings: dict[str, str],
+    quiet: bool,
+) -> None:
+    """Crawl a documentation site, in the foreground or on Scrapyd (--async)."""
+    from urllib.parse import urlsplit
+
+    jobs.validate_url(url)
+    client_name = client_name or urlsplit(url).hostname or "default"
+    if run_async:
+        from control import scheduling
+
+        target = resolve_scrapyd_target(config.scrapyd_url)
+        job, scrapyd_job_id = scheduling.schedule_crawl(
+            target,
+            config.db,
+            url=url,
+            client_name=client_name,
+            max_pages=max_pages,
+            max_depth=max_depth,
+            settings=settings,
+        )
+        click.echo(f"Job {job.id} scheduled on Scrapyd as {scrapyd_job_id} ({target.url}).")
+        return
+
+    _check_settings(settings)
+    job = jobs.create_job(
+        url, client_name, max_pages=max_pages, max_depth=max_depth, settings=settings
+    )
+    click.echo(f"Job {job.id}: crawling {url} for {job.client.name}")
+    sys.stdout.flush()
+    from docscrawl.runner import run_foreground_crawl
+
+    try:
+        run_foreground_crawl(
+            job.id,
+            config.db,
+            url,
+            max_pages=max_pages,
+            max_depth=max_depth,
+            overrides=settings,
+            progress=not quiet,
+        )
+    except KeyboardInterrupt:  # Ctrl+C before the crawl took over the signal
+        jobs.reconcile([jobs.get_job(job.id)])
+    job = jobs.get_job(job.id)
+    if job.status in models.ACTIVE_STATUSES:  # interrupted before the spider opened
+        job = jobs._mark_cancelled(job.id, "interrupted before the crawl started")
+    seconds = jobs.duration_seconds(job)
+    rate = f", {job.pages / seconds:.1f} pages/s" if seconds else ""
+    summary = (
+        f"Job {job.id} {job.status}: {job.pages} pages, {job.errors} errors "
+        f"in {output.duration(seconds)}{rate}"
+    )
+    if job.status == models.COMPLETED:
+        click.echo(summary + ".")
+    elif job.status == models.CANCELLED:
+        click.echo(summary + " (cancelled; pages so far are kept).")
+        sys.exit(EXIT_CANCELLED)
+    else:
+        raise click.ClickException(f"{summary}: {job.finish_reason}.")
+
+
+def _check_settings(settings: dict[str, str]) -> None:
+    """Refuse a -s value Scrapy would choke on, before any job is recorded."""
+    from docscrawl.runner import project_settings
+
+    try:
+        project_settings(settings).freeze()
+    except Exception as exc:  # noqa: BLE001 - Scrapy raises whatever its parsers raise
+        raise InvalidRequest(f"The settings {settings} are not valid: {exc}.") from exc
+
+
+@main.command("list")
+@click.option("--status", type=click.Choice(models.STATUSES), help="Only jobs in this status.")
+@click.option("--client", "client_slug", help="Only jobs of this client (its slug).")
+@json_option
+@pass_config
+def list_command(config: Config, status: str | None, client_slug: str | None, as_json: bool) -> None:
+    """List jobs, newest first."""
+    for note in config.reconcile():
+        click.echo(f"Job {note.job_id} is now {note.status}: {note.reason}.", err=True)
+    found = jobs.list_jobs(status, client_slug)
+    if as_json:
+        output.print_json([jobs.job_summary(job) for job in found])
+        return
+    if not found:
+        click.echo("No jobs.", err=True)
+        return
+    rows = [
+        (
+            job.id,
+            job.status,
+            job.client.slug,
+            job.url,
+            job.pages,
+            jobs.job_summary(job)["started_at"] or "-",
+            output.duration(jobs.duration_seconds(job)),
+        )
+        for job in found
+    ]
+    click.echo(output.table(["ID", "Status", "Client", "URL", "Pages", "Started", "Duration"], rows))
+
+
+@main.command()
+@job_option
+@json_option
+@click.option("--watch", is_flag=True, help="Refresh every second until the job ends.")
+@pass_config
+def status(config: Config, job_id: int, as_json: bool, watch: bool) -> None:
+    """Show one job: status, pages, errors, rate, timings, where it runs."""
+    while True:
+        job = jobs.get_job(job_id)
+        for note in config.reconcile([job]):
+            click.echo(f"Job {note.job_id} is now {note.status}: {note.reason}.", err=True)
+        job = jobs.get_job(job_id)
+        details = config.merge_scrapyd(job, jobs.job_details(job))
+        if as_json:
+            output.print_json(details)
+        else:
+            click.echo(_status_block(details))
+        if not watch or job.status in models.FINISHED_STATUSES:
+            return
+        time.sleep(1.0)
+        if not as_json:
+            click.echo("")
+
+
+def _status_block(details: dict[str, Any]) -> str:
+    rate = details["rate"]
+    return output.key_values(
+        [
+            ("Job", details["id"]),
+            ("Status", details["status"]),
+            ("Client", f"{details['client_name']} ({details['client']})"),
+            ("URL", details["url"]),
+            ("Pages", details["pages"]),
+            ("Errors", details["errors"]),
+            ("Queued", details["queued"] if details["status"] in models.ACTIVE_STATUSES else None),
+            ("Rate", f"{rate:.1f} pages/s" if rate else None),
+            ("Created", details["created_at"]),
+            ("Started", details["started_at"]),
+            ("Finished", details["finished_at"]),
+            ("Duration", output.duration(details["duration"])),
+            ("Finish reason", details["finish_reason"]),
+            ("Scrapyd job", details["scrapyd_job_id"]),
+            ("Node", details["node"]),
+            ("PID", details["pid"]),
+            ("Log", details["log_url"]),
+        ]
+    )
+
+
+@main.command()
+@click.option("--job", "job_id", type=click.IntRange(min=1), help="The job to cancel.")
+@click.option("--all", "cancel_all", is_flag=True, help="Cancel every pending and running job.")
+@click.option("--force", is_flag=True, help="Mark cancelled whatever the state; kill if needed.")
+@click.option(
+    "--wait",
+    type=click.FloatRange(min=0),
+    default=30.0,
+    show_default=True,
+    help="Seconds to wait for a running crawl to stop.",
+)
+@pass_config
+def cancel(
+    config: Config, job_id: int | None, cancel_all: bool, force: bool, wait: float
+) -> None:
+    """Cancel a job (--job N) or every active job (--all)."""
+    if (job_id is None) == (not cancel_all):
+        raise click.UsageError("Give either --job N or --all.")
+    if cancel_all:
+        results = jobs.cancel_all(force=force, wait=wait, **config.cancel_hooks())
+        if not results:
+            click.echo("No pending or running jobs.")
+        for result in results:
+            click.echo(result.message)
+        return
+    result = jobs.cancel_job(job_id, force=force, wait=wait, **config.cancel_hooks())
+    click.echo(result.message)
+
+
+@main.command()
+@json_option
+@pass_config
+def reconcile(config: Config, as_json: bool) -> None:
+    """Find jobs marked active whose process is gone, and finish them."""
+    notes = config.reconcile()
+    if as_json:
+        output.print_json([note.__dict__ for note in notes])
+        return
+    if not notes:
+        click.echo("Every active job has a live process.")
+    for note in notes:
+        click.echo(f"Job {note.job_id} is now {note.status}: {note.reason}.")
+
+
+@main.command()
+@click.option("--client-slug", required=True, help="The client whose pages to deduplicate.")
+@click.option("--dry-run", is_flag=True, help="Report what would be removed; change nothing.")
+@json_option
+@pass_config
+def dedupe(config: Config, client_slug: str, dry_run: bool, as_json: bool) -> None:
+    """Remove a client's duplicate pages (same content under different URLs)."""
+    report = dedupe_service.dedupe_client(client_slug, dry_run=dry_run)
+    if as_json:
+        output.print_json(report.as_dict())
+        return
+    verb = "Would remove" if dry_run else "Removed"
+    for group in report.groups:
+        click.echo(f"Kept    {group.kept}")
+        for url in group.removed:
+            click.echo(f"  {'would remove' if dry_run else 'removed'} {url}")
+    click.echo(
+        f"{verb} {report.removed_count} duplicate pages in {len(report.groups)} groups "
+        f"for client {client_slug}."
+    )

@@ -1,0 +1,376 @@
+"""The job service: create, find, reconcile and cancel crawl jobs. The store is the truth."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import peewee
+import psutil
+
+from control import processes
+from control.exceptions import InvalidRequest, JobAlreadyFinished, StoreUnavailable, UnknownJob
+from docscrawl import models
+from docscrawl.models import Job
+
+# A job whose heartbeat is older than this, and whose process we cannot check directly, is gone.
+STALE_HEARTBEAT = dt.timedelta(seconds=60)
+# How long `cancel --force` lets a graceful stop run before it kills the process.
+FORCE_GRACE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    """What a cancel did to one job, in a sentence."""
+
+    job_id: int
+    status: str
+    message: str
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    """A job found active in the store whose process is gone, and what it became."""
+
+    job_id: int
+    status: str
+    reason: str
+
+
+def open_store(location: str) -> peewee.Database:
+    """Open the store or raise StoreUnavailable with the reason."""
+    try:
+        return models.open_store(location)
+    except models.StoreError as exc:
+        raise StoreUnavailable(str(exc)) from exc
+
+
+def create_job(
+    url: str,
+    client_name: str,
+    *,
+    mode: str = "sync",
+    max_pages: int | None = None,
+    max_depth: int | None = None,
+    settings: dict[str, Any] | None = None,
+) -> Job:
+    """Record a new pending job; a foreground job is owned by this process from the start."""
+    client = models.get_or_create_client(client_name)
+    fields: dict[str, Any] = {}
+    if mode == "sync":
+        me = psutil.Process()
+        fields = {"pid": me.pid, "process_started_at": me.create_time(), "node": processes.this_host()}
+    with models.write_transaction():
+        return Job.create(
+            client=client,
+            url=url,
+            mode=mode,
+            max_pages=max_pages,
+            max_depth=max_depth,
+            settings=settings or {},
+            **fields,
+        )
+
+
+def get_job(job_id: int) -> Job:
+    """The job with this id, or UnknownJob."""
+    job = Job.get_or_none(Job.id == job_id)
+    if job is None:
+        raise UnknownJob(f"There is no job {job_id}; `docscrawl list` shows the jobs.")
+    return job
+
+
+def list_jobs(status: str | None = None, client_slug: str | None = None) -> list[Job]:
+    """Jobs, newest first, optionally of one status or one client."""
+    query = Job.select(Job, models.Client).join(models.Client).order_by(Job.id.desc())
+    if status:
+        query = query.where(Job.status == status)
+    if client_slug:
+        query = query.where(models.Client.slug == client_slug)
+    return list(query)
+
+
+# --- liveness ------------------------------------------------------------------------------------
+
+LivenessProbe = Callable[[Job], "bool | None"]
+
+
+def local_process_alive(job: Job) -> bool | None:
+    """True/False for a job whose process runs on this machine; None if we cannot tell here."""
+    if not processes.is_local_node(job.node) or not job.pid:
+        return None
+    return processes.is_alive(job.pid, job.process_started_at)
+
+
+def heartbeat_alive(job: Job, now: dt.datetime | None = None) -> bool | None:
+    """False when a running job's heartbeat is stale; None when it says nothing."""
+    if job.status == models.PENDING or job.heartbeat_at is None:
+        return None
+    now = now or models.utcnow()
+    return now - job.heartbeat_at <= STALE_HEARTBEAT
+
+
+def reconcile(
+    jobs: Iterable[Job] | None = None, probes: Iterable[LivenessProbe] = ()
+) -> list[Reconciled]:
+    """Finish every active job whose process is gone: ``failed``, or ``cancelled`` if asked.
+
+    Probes are asked in order (extra ones, e.g. Scrapyd's view, first); the first that knows
+    decides. Jobs nobody can vouch for stay as they are.
+    """
+    if jobs is None:
+        jobs = Job.select().where(Job.status << models.ACTIVE_STATUSES)
+    results = []
+    for job in jobs:
+        if job.status not in models.ACTIVE_STATUSES:
+            continue
+        reason = _why_gone(job, [*probes, local_process_alive, heartbeat_alive])
+        if reason is not None:
+            finished = _finish_gone_job(job, reason)
+            if finished is not None:
+                results.append(finished)
+    return results
+
+
+def _why_gone(job: Job, probes: list[LivenessProbe]) -> str | None:
+    for probe in probes:
+        alive = probe(job)
+        if alive is None:
+            continue
+        if alive:
+            return None
+        if probe is heartbeat_alive:
+            return f"no heartbeat since {job.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC"
+        if job.pid:
+            return f"its process {job.pid} is gone (killed or crashed)"
+        return "its process is gone"
+    return None
+
+
+def _finish_gone_job(job: Job, reason: str) -> Reconciled | None:
+    with models.write_transaction():
+        current = Job.get_by_id(job.id)
+        if current.status not in models.ACTIVE_STATUSES:
+            return None  # it finished on its own meanwhile
+        cancelled = current.status == models.CANCELLING or current.cancel_requested_at is not None
+        status = models.CANCELLED if cancelled else models.FAILED
+        before = "while cancelling" if cancelled else f"while {current.status}"
+        current.status = status
+        current.finish_reason = f"{reason} {before}"
+        current.finished_at = models.utcnow()
+        current.queued = 0
+        current.save()
+    return Reconciled(job.id, status, current.finish_reason)
+
+
+# --- cancel --------------------------------------------------------------------------------------
+
+
+def cancel_job(
+    job_id: int,
+    *,
+    force: bool = False,
+    wait: float = 30.0,
+    probes: Iterable[LivenessProbe] = (),
+    stop_remote: Callable[[Job, bool], tuple[bool, str | None]] | None = None,
+) -> CancelResult:
+    """Cancel one job as DESIGN.md's cancel semantics say.
+
+    stop_remote, if given, stops a job run by Scrapyd (a graceful cancel, or a kill when its
+    second argument is True); it returns whether Scrapyd took the cancel, and a sentence.
+    """
+    job = get_job(job_id)
+    reconcile([job], probes)
+    job = get_job(job_id)
+    if job.status in models.FINISHED_STATUSES:
+        if not force:
+            raise JobAlreadyFinished(
+                f"Job {job.id} is already {job.status}; use --force to mark it cancelled anyway."
+            )
+        return _force_finished(job)
+
+    _request_cancel(job)
+    via_scrapyd = job.mode == "scrapyd" and stop_remote is not None
+    handled = False
+    if via_scrapyd:
+        handled, note = stop_remote(job, False)
+        job = get_job(job_id)
+        if job.status == models.CANCELLED:  # removed from Scrapyd's queue before it started
+            return CancelResult(job.id, job.status, note or f"Job {job.id} cancelled.")
+    if not handled:
+        # A foreground crawl, or one Scrapyd no longer knows (orphaned by a Scrapyd restart):
+        # stop it by its pid, as Scrapyd itself would.
+        _signal_job(job, signal.SIGINT)
+
+    job = _wait_finished(job_id, FORCE_GRACE_SECONDS if force else wait, probes)
+    if job.status in models.ACTIVE_STATUSES and force:
+        if via_scrapyd:
+            stop_remote(job, True)
+        _kill_job(job)
+        reconcile([job], probes)
+        job = _mark_cancelled(job_id, "killed after the graceful stop did not end it")
+    if job.status in models.ACTIVE_STATUSES:
+        return CancelResult(
+            job.id,
+            job.status,
+            f"Job {job.id} is cancelling; it shows cancelled once its process has exited "
+            f"(use --force to kill it).",
+        )
+    return CancelResult(job.id, job.status, _ended_sentence(job))
+
+
+def cancel_all(
+    *,
+    force: bool = False,
+    wait: float = 30.0,
+    probes: Iterable[LivenessProbe] = (),
+    stop_remote: Callable[[Job, bool], tuple[bool, str | None]] | None = None,
+) -> list[CancelResult]:
+    """Cancel every pending and running job; one result per job."""
+    probes = list(probes)
+    reconcile(probes=probes)
+    active = Job.select().where(Job.status << models.ACTIVE_STATUSES).order_by(Job.id)
+    results = []
+    for job in list(active):
+        try:
+            results.append(
+                cancel_job(job.id, force=force, wait=wait, probes=probes, stop_remote=stop_remote)
+            )
+        except JobAlreadyFinished:
+            job = get_job(job.id)
+            results.append(CancelResult(job.id, job.status, _ended_sentence(job)))
+    return results
+
+
+def _request_cancel(job: Job) -> None:
+    with models.write_transaction():
+        Job.update(
+            status=models.CANCELLING,
+            cancel_requested_at=peewee.fn.COALESCE(Job.cancel_requested_at, models.utcnow()),
+        ).where((Job.id == job.id) & (Job.status << models.ACTIVE_STATUSES)).execute()
+
+
+def _signal_job(job: Job, signum: int) -> bool:
+    if not processes.is_local_node(job.node) or not job.pid:
+        return False
+    if job.pid == os.getpid():
+        return False  # never signal ourselves (a crawl cancelling itself)
+    return processes.send_signal(job.pid, job.process_started_at, signum)
+
+
+def _kill_job(job: Job) -> None:
+    if processes.is_local_node(job.node) and job.pid and job.pid != os.getpid():
+        processes.kill(job.pid, job.process_started_at)
+
+
+def _wait_finished(job_id: int, timeout: float, probes: Iterable[LivenessProbe]) -> Job:
+    deadline = time.monotonic() + timeout
+    probes = list(probes)
+    while True:
+        job = get_job(job_id)
+        if job.status not in models.ACTIVE_STATUSES:
+            return job
+        reconcile([job], probes)
+        if time.monotonic() >= deadline:
+            return get_job(job_id)
+        time.sleep(0.1)
+
+
+def _force_finished(job: Job) -> CancelResult:
+    _kill_job(job)
+    previous = job.status
+    job = _mark_cancelled(job.id, f"marked cancelled with --force (was {previous})", force=True)
+    return CancelResult(job.id, job.status, f"Job {job.id} marked cancelled (was {previous}).")
+
+
+def _mark_cancelled(job_id: int, reason: str, force: bool = False) -> Job:
+    with models.write_transaction():
+        job = Job.get_by_id(job_id)
+        if force or job.status in models.ACTIVE_STATUSES:
+            job.status = models.CANCELLED
+            job.finish_reason = reason
+            job.finished_at = job.finished_at if force and job.finished_at else models.utcnow()
+            job.queued = 0
+            job.save()
+    return job
+
+
+def _ended_sentence(job: Job) -> str:
+    pages = f"{job.pages} page{'s' if job.pages != 1 else ''} kept"
+    if job.status == models.CANCELLED:
+        return f"Job {job.id} cancelled: {pages}."
+    return f"Job {job.id} is {job.status}: {pages}."
+
+
+# --- views ---------------------------------------------------------------------------------------
+
+
+def duration_seconds(job: Job, now: dt.datetime | None = None) -> float | None:
+    """How long the job has been running, or ran."""
+    if job.started_at is None:
+        return None
+    end = job.finished_at or now or models.utcnow()
+    return max(0.0, (end - job.started_at).total_seconds())
+
+
+def job_summary(job: Job) -> dict[str, Any]:
+    """The fields `list --json` promises for a job."""
+    return {
+        "id": job.id,
+        "status": job.status,
+        "client": job.client.slug,
+        "client_name": job.client.name,
+        "url": job.url,
+        "pages": job.pages,
+        "started_at": _iso(job.started_at),
+        "finished_at": _iso(job.finished_at),
+        "duration": _round(duration_seconds(job)),
+        "mode": job.mode,
+    }
+
+
+def job_details(job: Job) -> dict[str, Any]:
+    """Everything `status --json` promises for a job."""
+    seconds = duration_seconds(job)
+    rate = job.pages / seconds if seconds else None
+    return {
+        **job_summary(job),
+        "errors": job.errors,
+        "queued": job.queued,
+        "rate": _round(rate),
+        "estimated_total": job.estimated_total,
+        "max_pages": job.max_pages,
+        "max_depth": job.max_depth,
+        "settings": job.settings,
+        "created_at": _iso(job.created_at),
+        "heartbeat_at": _iso(job.heartbeat_at),
+        "cancel_requested_at": _iso(job.cancel_requested_at),
+        "finish_reason": job.finish_reason,
+        "scrapyd_job_id": job.scrapyd_job_id,
+        "node": job.node,
+        "pid": job.pid,
+        "log_url": job.log_url,
+    }
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return None if value is None else value.replace(microsecond=0).isoformat() + "Z"
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def validate_url(url: str) -> str:
+    """The start URL if it is an absolute http(s) URL, else InvalidRequest."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidRequest(f"{url!r} is not an absolute http(s) URL, e.g. https://docs.example.com/.")
+    return url

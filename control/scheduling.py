@@ -1,0 +1,164 @@
+"""Async crawls on Scrapyd: schedule them, and read and steer them through Scrapyd's API."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from typing import Any
+
+from control import jobs, processes
+from control.exceptions import DocscrawlError, ScrapydUnavailable
+from control.scrapyd import ScrapydNode, ScrapydTarget
+from docscrawl import models
+from docscrawl.models import Job
+
+logger = logging.getLogger(__name__)
+
+
+def scrapyd_job_id(job_id: int) -> str:
+    """Scrapyd's id for our job: ours first, so the Scrapyd web UI shows which job is which."""
+    return f"{job_id}-{uuid.uuid4().hex[:12]}"
+
+
+def schedule_crawl(
+    target: ScrapydTarget,
+    location: str,
+    *,
+    url: str,
+    client_name: str,
+    max_pages: int | None,
+    max_depth: int | None,
+    settings: dict[str, str],
+) -> tuple[Job, str]:
+    """Record a pending job and queue the docs spider for it on Scrapyd.
+
+    A failed schedule leaves the job ``failed`` with the reason, never a phantom ``pending``.
+    """
+    node = ScrapydNode(target)
+    job = jobs.create_job(
+        url,
+        client_name,
+        mode="scrapyd",
+        max_pages=max_pages,
+        max_depth=max_depth,
+        settings=settings,
+    )
+    jobid = scrapyd_job_id(job.id)
+    with models.write_transaction():
+        Job.update(scrapyd_job_id=jobid, node=node.url, log_url=node.log_url(jobid)).where(
+            Job.id == job.id
+        ).execute()
+    # The crawl process runs in Scrapyd's working directory: give it the absolute store.
+    crawl_settings = {**settings, "DOCSCRAWL_DB": models.resolve_location(location)}
+    try:
+        node.schedule(
+            jobid,
+            {"url": url, "job_id": job.id, "max_pages": max_pages, "max_depth": max_depth},
+            crawl_settings,
+        )
+    except DocscrawlError as exc:
+        with models.write_transaction():
+            Job.update(
+                status=models.FAILED,
+                finish_reason=f"could not be scheduled: {exc}",
+                finished_at=models.utcnow(),
+            ).where(Job.id == job.id).execute()
+        raise
+    return jobs.get_job(job.id), jobid
+
+
+class ScrapydView:
+    """Scrapyd's listjobs, read once per command, answering questions about our jobs."""
+
+    def __init__(self, target: ScrapydTarget):
+        self.node = ScrapydNode(target)
+        self._jobs: dict[str, tuple[str, dict[str, Any]]] | None = None
+        self.unreachable: DocscrawlError | None = None
+
+    def refresh(self) -> None:
+        self._jobs = None
+
+    def lookup(self, scrapyd_job_id: str | None) -> tuple[str, dict[str, Any]] | None:
+        """('pending'|'running'|'finished', entry) for a Scrapyd job id, None if unknown."""
+        if self._jobs is None:
+            self._jobs = {}
+            try:
+                listing = self.node.list_jobs()
+                self.unreachable = None
+            except DocscrawlError as exc:
+                self.unreachable = exc
+                return None
+            for state in ("pending", "running", "finished"):
+                for entry in listing.get(state, []):
+                    self._jobs[entry["id"]] = (state, entry)
+        return self._jobs.get(scrapyd_job_id or "")
+
+    def _is_ours(self, job: Job) -> bool:
+        return job.mode == "scrapyd" and job.node == self.node.url
+
+    def is_alive(self, job: Job) -> bool | None:
+        """Liveness probe for reconcile: Scrapyd's answer when it has one."""
+        if not self._is_ours(job):
+            return None
+        self.refresh()
+        found = self.lookup(job.scrapyd_job_id)
+        if self.unreachable is not None:
+            return None  # the node is down: the pid and the heartbeat decide
+        if found is None:
+            if job.status == models.PENDING and job.pid is None:
+                # Never started, and Scrapyd no longer has it queued (Scrapyd restarted).
+                return False
+            # A running crawl that Scrapyd forgot (Scrapyd restarted): an orphan. Let the pid
+            # or the heartbeat say whether it still lives.
+            return None
+        state, _ = found
+        if state in ("pending", "running"):
+            return True
+        # Finished on Scrapyd's side. If the store still says active, the process died without
+        # recording its outcome; give the process a moment if its pid is still there.
+        if processes.is_local_node(job.node) and processes.is_alive(job.pid, job.process_started_at):
+            return True
+        return False
+
+    def stop(self, job: Job, kill: bool) -> tuple[bool, str | None]:
+        """Cancel a job through Scrapyd (KILL when kill): whether Scrapyd took it, a sentence."""
+        if not self._is_ours(job) or not job.scrapyd_job_id:
+            return False, None
+        try:
+            previous = self.node.cancel(job.scrapyd_job_id, signal="KILL" if kill else None)
+        except ScrapydUnavailable:
+            if processes.is_local_node(job.node):
+                return False, None  # we can still stop it by its pid
+            raise
+        if previous == "pending":
+            with models.write_transaction():
+                Job.update(
+                    status=models.CANCELLED,
+                    finish_reason="removed from Scrapyd's queue before it started",
+                    finished_at=models.utcnow(),
+                ).where((Job.id == job.id) & (Job.status << models.ACTIVE_STATUSES)).execute()
+            return True, f"Job {job.id} removed from Scrapyd's queue and cancelled."
+        return previous == "running", None
+
+    def merge(self, job: Job, details: dict[str, Any]) -> dict[str, Any]:
+        """status --json fields completed from Scrapyd: pid, start and end times, log URL."""
+        found = self.lookup(job.scrapyd_job_id)
+        merged = dict(details)
+        merged["log_url"] = job.log_url or self.node.log_url(job.scrapyd_job_id or "")
+        merged["scrapyd_state"] = found[0] if found else None
+        if found:
+            entry = found[1]
+            merged["pid"] = merged.get("pid") or entry.get("pid")
+            merged["scrapyd_start_time"] = _scrapyd_time(entry.get("start_time"))
+            merged["scrapyd_end_time"] = _scrapyd_time(entry.get("end_time"))
+        return merged
+
+
+def _scrapyd_time(value: str | None) -> str | None:
+    if not value:
+        return None
+    try:
+        return dt.datetime.fromisoformat(value).replace(microsecond=0).isoformat()
+    except ValueError:
+        return value

@@ -1,0 +1,1 @@
+"""docscrawl: a documentation-site crawler (the Scrapy project)."""

@@ -1,0 +1,37 @@
+"""Items the docs spider yields: one per stored page, one per URL that could not be fetched."""
+
+from __future__ import annotations
+
+import scrapy
+
+
+class PageItem(scrapy.Item):
+    """A fetched HTML page with everything extracted from it."""
+
+    url = scrapy.Field()  # the page's identity: the normalised final URL
+    requested_url = scrapy.Field()
+    final_url = scrapy.Field()
+    canonical_url = scrapy.Field()
+    status_code = scrapy.Field()
+    title = scrapy.Field()
+    description = scrapy.Field()
+    language = scrapy.Field()
+    headings = scrapy.Field()
+    markdown = scrapy.Field()
+    text = scrapy.Field()
+    links = scrapy.Field()
+    word_count = scrapy.Field()
+    content_hash = scrapy.Field()
+    etag = scrapy.Field()
+    last_modified = scrapy.Field()
+    fetched_at = scrapy.Field()
+    depth = scrapy.Field()
+
+
+class CrawlErrorItem(scrapy.Item):
+    """A URL the crawl could not fetch (HTTP error status, timeout, connection failure)."""
+
+    url = scrapy.Field()
+    status_code = scrapy.Field()
+    reason = scrapy.Field()
+    occurred_at = scrapy.Field()

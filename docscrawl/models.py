@@ -1,0 +1,277 @@
+"""The store: peewee models for clients, crawl jobs, pages and crawl errors.
+
+One SQLite file by default (WAL mode, busy timeout, absolute path), any peewee database URL
+otherwise. The store is the one source of truth for a job's state; crawl processes and the CLI
+share it, so writes are short transactions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import re
+import sqlite3
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import peewee
+from playhouse.db_url import connect as connect_url
+
+SCHEMA_VERSION = 1
+
+# Job statuses. ACTIVE ones have (or are about to have) a live process.
+PENDING = "pending"
+RUNNING = "running"
+CANCELLING = "cancelling"
+COMPLETED = "completed"
+FAILED = "failed"
+CANCELLED = "cancelled"
+STATUSES = (PENDING, RUNNING, CANCELLING, COMPLETED, FAILED, CANCELLED)
+ACTIVE_STATUSES = (PENDING, RUNNING, CANCELLING)
+FINISHED_STATUSES = (COMPLETED, FAILED, CANCELLED)
+
+database = peewee.DatabaseProxy()
+
+
+class StoreError(Exception):
+    """The store cannot be opened or used."""
+
+
+def utcnow() -> dt.datetime:
+    """Now, as a naive UTC datetime (what every timestamp in the store is)."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class JSONField(peewee.TextField):
+    """A JSON document stored as text, so it works on every engine."""
+
+    def db_value(self, value: Any) -> str | None:
+        import json
+
+        return None if value is None else json.dumps(value, ensure_ascii=False)
+
+    def python_value(self, value: str | None) -> Any:
+        import json
+
+        return None if value is None else json.loads(value)
+
+
+class BaseModel(peewee.Model):
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+
+class StoreMeta(BaseModel):
+    """Key/value facts about the store itself, such as its schema version."""
+
+    key = peewee.CharField(primary_key=True)
+    value = peewee.TextField()
+
+
+class Client(BaseModel):
+    """A customer whose documentation site is crawled."""
+
+    name = peewee.CharField()
+    slug = peewee.CharField(unique=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+
+class Job(BaseModel):
+    """One crawl of one site for one client, from scheduling to its outcome."""
+
+    client = peewee.ForeignKeyField(Client, backref="jobs", on_delete="CASCADE")
+    url = peewee.TextField()
+    status = peewee.CharField(default=PENDING, index=True)
+    mode = peewee.CharField(default="sync")  # "sync" (foreground CLI) or "scrapyd"
+    max_pages = peewee.IntegerField(null=True)
+    max_depth = peewee.IntegerField(null=True)
+    settings = JSONField(default=dict)  # the -s overrides the job was started with
+    # Where it runs: the Scrapyd job id and node URL, or the host for a foreground crawl.
+    scrapyd_job_id = peewee.CharField(null=True, index=True)
+    node = peewee.CharField(null=True)
+    pid = peewee.IntegerField(null=True)
+    process_started_at = peewee.FloatField(null=True)  # tells a reused pid from ours
+    log_url = peewee.TextField(null=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+    started_at = peewee.DateTimeField(null=True)
+    finished_at = peewee.DateTimeField(null=True)
+    heartbeat_at = peewee.DateTimeField(null=True)
+    cancel_requested_at = peewee.DateTimeField(null=True)
+    pages = peewee.IntegerField(default=0)
+    errors = peewee.IntegerField(default=0)
+    queued = peewee.IntegerField(default=0)
+    estimated_total = peewee.IntegerField(null=True)
+    finish_reason = peewee.TextField(null=True)
+
+
+class Page(BaseModel):
+    """One documentation page of a client, keyed by its URL; re-crawls update it in place."""
+
+    client = peewee.ForeignKeyField(Client, backref="pages", on_delete="CASCADE")
+    job = peewee.ForeignKeyField(Job, backref="page_set", null=True, on_delete="SET NULL")
+    url = peewee.TextField()
+    requested_url = peewee.TextField()
+    final_url = peewee.TextField()
+    canonical_url = peewee.TextField(null=True)
+    status_code = peewee.IntegerField()
+    title = peewee.TextField(null=True)
+    description = peewee.TextField(null=True)
+    language = peewee.CharField(null=True)
+    headings = JSONField(default=list)
+    markdown = peewee.TextField(default="")
+    text = peewee.TextField(default="")
+    links = JSONField(default=list)
+    word_count = peewee.IntegerField(default=0)
+    content_hash = peewee.CharField(index=True)
+    etag = peewee.TextField(null=True)
+    last_modified = peewee.TextField(null=True)
+    fetched_at = peewee.DateTimeField(default=utcnow)
+    depth = peewee.IntegerField(default=0)
+
+    class Meta:
+        indexes = ((("client", "url"), True),)
+
+
+class CrawlError(BaseModel):
+    """A URL a job could not fetch: an HTTP error status, a timeout, a refused connection."""
+
+    job = peewee.ForeignKeyField(Job, backref="crawl_errors", on_delete="CASCADE")
+    url = peewee.TextField()
+    status_code = peewee.IntegerField(null=True)
+    reason = peewee.TextField()
+    occurred_at = peewee.DateTimeField(default=utcnow)
+
+
+MODELS = [StoreMeta, Client, Job, Page, CrawlError]
+
+# Schema migrations: version -> function(db) that brings version-1 to version. Version 1 is the
+# initial schema, created from the models. Append here; never edit a released step.
+MIGRATIONS: dict[int, Any] = {}
+
+
+def slugify(name: str) -> str:
+    """A URL-safe lower-case slug for a client name ("Python Docs" -> "python-docs")."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug or "client"
+
+
+def resolve_location(location: str) -> str:
+    """Return the store location as an absolute path, or unchanged if it is a database URL."""
+    if "://" in location:
+        return location
+    return os.path.abspath(os.path.expanduser(location))
+
+
+def make_database(location: str) -> peewee.Database:
+    """Build (without connecting) the peewee database for a path or a database URL."""
+    location = resolve_location(location)
+    if "://" in location and not location.startswith("sqlite:"):
+        return connect_url(location)
+    if location.startswith("sqlite:"):
+        path = location.split("://", 1)[1].lstrip("/")
+        path = "/" + path if location.startswith("sqlite:////") else path
+        location = os.path.abspath(path)
+    return peewee.SqliteDatabase(
+        location,
+        # WAL: crawl processes write while the CLI reads. busy_timeout makes writers wait for
+        # each other instead of failing with "database is locked".
+        pragmas={
+            "journal_mode": "wal",
+            "busy_timeout": 30_000,
+            "synchronous": "normal",
+            "foreign_keys": 1,
+        },
+        timeout=30,
+    )
+
+
+def describe_location(location: str) -> str:
+    """The store location without any password, safe to print or log."""
+    return re.sub(r"://([^:/@]+):[^@/]*@", r"://\1:***@", location)
+
+
+def open_store(location: str, *, create: bool = True) -> peewee.Database:
+    """Open the store at location, create or migrate its schema, and bind the models to it."""
+    location = resolve_location(location)
+    if "://" not in location:
+        directory = os.path.dirname(location)
+        if not os.path.isdir(directory):
+            raise StoreError(f"The directory {directory} of the store does not exist.")
+        if not create and not os.path.exists(location):
+            raise StoreError(f"There is no store at {location}.")
+    db = make_database(location)
+    database.initialize(db)
+    try:
+        db.connect(reuse_if_open=True)
+        _ensure_schema(db)
+    except (peewee.DatabaseError, sqlite3.DatabaseError, peewee.OperationalError) as exc:
+        db.close()
+        raise StoreError(_explain(location, exc)) from exc
+    return db
+
+
+def _explain(location: str, exc: Exception) -> str:
+    message = str(exc).rstrip(".")
+    where = describe_location(location)
+    if "not a database" in message:
+        return f"{where} is not a docscrawl store (not a database file)."
+    if "readonly" in message or "read-only" in message:
+        return f"The store {where} is read-only; docscrawl needs to write to it."
+    if "unable to open" in message:
+        return f"The store {where} cannot be opened ({message})."
+    return f"The store {where} cannot be used: {message}."
+
+
+def _ensure_schema(db: peewee.Database) -> None:
+    with db.atomic():
+        if not StoreMeta.table_exists():
+            db.create_tables(MODELS)
+            StoreMeta.create(key="schema_version", value=str(SCHEMA_VERSION))
+            return
+        db.create_tables(MODELS, safe=True)
+        version = int(StoreMeta.get_by_id("schema_version").value)
+        if version > SCHEMA_VERSION:
+            raise peewee.DatabaseError(
+                f"schema version {version} is newer than this docscrawl ({SCHEMA_VERSION})"
+            )
+        for step in range(version + 1, SCHEMA_VERSION + 1):
+            MIGRATIONS[step](db)
+        if version != SCHEMA_VERSION:
+            StoreMeta.update(value=str(SCHEMA_VERSION)).where(
+                StoreMeta.key == "schema_version"
+            ).execute()
+
+
+def schema_version() -> int:
+    """The schema version recorded in the open store."""
+    return int(StoreMeta.get_by_id("schema_version").value)
+
+
+@contextmanager
+def write_transaction() -> Iterator[None]:
+    """A short write transaction that takes the write lock up front.
+
+    On SQLite a deferred transaction that reads before it writes can fail with "database is
+    locked" without waiting for the busy timeout; BEGIN IMMEDIATE waits instead.
+    """
+    db = database.obj
+    if isinstance(db, peewee.SqliteDatabase):
+        with db.atomic("IMMEDIATE"):
+            yield
+    else:
+        with db.atomic():
+            yield
+
+
+def get_or_create_client(name: str) -> Client:
+    """The client with this name's slug, created if it does not exist yet."""
+    slug = slugify(name)
+    with write_transaction():
+        client = Client.get_or_none(Client.slug == slug)
+        if client is None:
+            client = Client.create(name=name, slug=slug)
+    return client

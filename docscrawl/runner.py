@@ -1,0 +1,67 @@
+"""Run one crawl in this process (a foreground crawl), the way ``scrapy crawl`` would."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.settings import Settings
+
+from docscrawl import models
+
+
+def project_settings(overrides: dict[str, Any] | None = None) -> Settings:
+    """The project's settings with command-line overrides on top, as ``scrapy crawl -s`` does."""
+    settings = Settings()
+    settings.setmodule("docscrawl.settings", priority="project")
+    if overrides:
+        settings.setdict(overrides, priority="cmdline")
+    return settings
+
+
+def run_foreground_crawl(
+    job_id: int,
+    location: str,
+    url: str,
+    *,
+    max_pages: int | None = None,
+    max_depth: int | None = None,
+    overrides: dict[str, Any] | None = None,
+    progress: bool = True,
+) -> None:
+    """Crawl in this process until the crawl ends; the outcome is recorded in the store.
+
+    Ctrl+C (SIGINT) or SIGTERM starts a fast cancel; a second one forces the stop. Either way the
+    job ends ``cancelled`` with what was stored.
+    """
+    from scrapy.crawler import CrawlerProcess
+
+    from docscrawl.spiders.docs import DocsSpider
+
+    settings = project_settings()
+    settings.set("DOCSCRAWL_DB", models.resolve_location(location), priority="cmdline")
+    settings.set("DOCSCRAWL_PROGRESS", progress, priority="cmdline")
+    # The progress line is what a person watches; Scrapy's log would bury it.
+    settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
+    if overrides:
+        settings.setdict(overrides, priority="cmdline")
+    process = CrawlerProcess(settings)
+    process.crawl(
+        DocsSpider, url=url, job_id=job_id, max_pages=max_pages, max_depth=max_depth
+    )
+    process.start()
+    _settle_job(job_id, location)
+
+
+def _settle_job(job_id: int, location: str) -> None:
+    """Make sure the job does not stay active once its (this) process is done with it."""
+    models.open_store(location)
+    Job = models.Job
+    with models.write_transaction():
+        job = Job.get_by_id(job_id)
+        if job.status not in models.ACTIVE_STATUSES:
+            return
+        cancelled = job.cancel_requested_at is not None or job.status == models.CANCELLING
+        job.status = models.CANCELLED if cancelled else models.FAILED
+        job.finish_reason = "shutdown" if cancelled else "crawl stopped before the spider closed"
+        job.finished_at = models.utcnow()
+        job.save()

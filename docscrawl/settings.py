@@ -1,0 +1,63 @@
+"""Scrapy settings for the docscrawl project.
+
+Every docscrawl-specific setting starts with ``DOCSCRAWL_``. Anything here can be overridden per
+crawl with ``docscrawl crawl -s KEY=VALUE`` or Scrapyd's ``setting=KEY=VALUE``, exactly as with
+``scrapy crawl -s``.
+"""
+
+BOT_NAME = "docscrawl"
+
+SPIDER_MODULES = ["docscrawl.spiders"]
+NEWSPIDER_MODULE = "docscrawl.spiders"
+
+USER_AGENT = "docscrawl/0.1 (+documentation crawler; contact the operator of this crawl)"
+
+# Polite defaults for crawling customers' documentation sites; -s overrides any of them.
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 16
+CONCURRENT_REQUESTS_PER_DOMAIN = 8
+DOWNLOAD_DELAY = 0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 0.1
+AUTOTHROTTLE_MAX_DELAY = 10.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 4.0
+DOWNLOAD_TIMEOUT = 30
+RETRY_TIMES = 1
+# Documentation pages are small; anything this big is not a page we want.
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+REDIRECT_MAX_TIMES = 5
+COOKIES_ENABLED = False
+
+# Production safety: no telnet console and no remote-control server (it runs arbitrary Python
+# sent to it) in crawl processes.
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
+ITEM_PIPELINES = {
+    "docscrawl.pipelines.PageStorePipeline": 300,
+}
+
+EXTENSIONS = {
+    "docscrawl.extensions.JobLifecycle": 100,
+    "docscrawl.extensions.FastCancel": 110,
+    "docscrawl.extensions.ProgressReporter": 500,
+}
+
+LOG_LEVEL = "INFO"
+FEED_EXPORT_ENCODING = "utf-8"
+
+# --- docscrawl ---------------------------------------------------------------------------------
+# The store: an absolute SQLite path or a peewee database URL. Crawl processes started by Scrapyd
+# run in Scrapyd's working directory, so relative paths are refused.
+DOCSCRAWL_DB = None
+# The pipeline writes pages in batches of this many, or after this many seconds, whichever first.
+DOCSCRAWL_BATCH_SIZE = 100
+DOCSCRAWL_FLUSH_INTERVAL = 1.0
+# How often a running job writes its heartbeat (pages, errors, queue) to the store.
+DOCSCRAWL_HEARTBEAT_INTERVAL = 2.0
+# Live progress on stderr; the CLI turns it on for foreground crawls.
+DOCSCRAWL_PROGRESS = False
+DOCSCRAWL_PROGRESS_INTERVAL = 1.0
+# On a cancel, how long an in-flight download may hold the stop before it is abandoned.
+DOCSCRAWL_CANCEL_INFLIGHT_TIMEOUT = 1.0

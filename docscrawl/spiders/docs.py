@@ -1,0 +1,230 @@
+"""The documentation spider: follows links and sitemaps within one site and one path prefix."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import scrapy
+from scrapy.exceptions import CloseSpider, IgnoreRequest
+from scrapy.http import HtmlResponse, Response, TextResponse
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.gz import gunzip
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+from twisted.python.failure import Failure
+from w3lib.url import safe_url_string
+
+from docscrawl import models
+from docscrawl.extensions import CancelledBeforeDownload
+from docscrawl.extraction import extract_page
+from docscrawl.items import CrawlErrorItem, PageItem
+from docscrawl.urls import CrawlScope, has_skipped_extension, normalize_url
+
+HTML_TYPES = (b"text/html", b"application/xhtml+xml")
+
+
+def _optional_int(value: Any, name: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a whole number, not {value!r}") from None
+    if number < 0:
+        raise ValueError(f"{name} must not be negative")
+    return number
+
+
+class DocsSpider(scrapy.Spider):
+    """Crawl one documentation site from ``url``.
+
+    Spider arguments: ``url`` (start URL), ``job_id`` (the docscrawl job this run belongs to),
+    ``max_pages`` and ``max_depth`` (optional limits). Scrapyd adds ``_job``.
+    """
+
+    name = "docs"
+
+    def __init__(
+        self,
+        url: str | None = None,
+        job_id: str | int | None = None,
+        max_pages: str | int | None = None,
+        max_depth: str | int | None = None,
+        **kwargs: Any,
+    ):
+        super().__init__(**kwargs)
+        if not url:
+            raise ValueError("the docs spider needs a start url (-a url=...)")
+        if job_id in (None, ""):
+            raise ValueError("the docs spider needs a docscrawl job id (-a job_id=...)")
+        self.start_url = safe_url_string(url)
+        self.job_id = int(job_id)
+        self.max_pages = _optional_int(max_pages, "max_pages")
+        self.max_depth = _optional_int(max_depth, "max_depth")
+        self.scope = CrawlScope(self.start_url)
+        self.allowed_domains = [self.scope.host]
+        # Normalised URLs already turned into a request (or a stored page) in this crawl. Checking
+        # here is far cheaper than building, fingerprinting and dupe-filtering a Request.
+        self.seen: set[str] = set()
+        self.stored: set[str] = set()
+        self.sitemap_urls: set[str] = set()
+
+    async def start(self) -> AsyncIterator[Any]:
+        self.seen.add(normalize_url(self.start_url))
+        yield self._page_request(self.start_url, depth=0)
+        base = f"{self.start_url.split('://', 1)[0]}://{self.scope.netloc}"
+        yield scrapy.Request(
+            f"{base}/robots.txt",
+            callback=self.parse_robots,
+            errback=self.sitemap_unavailable,
+            priority=10,
+            meta={"sitemap_base": base},
+        )
+
+    # --- sitemaps ----------------------------------------------------------------------------
+
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+        text = response.text if isinstance(response, TextResponse) else ""
+        urls = list(sitemap_urls_from_robots(text, base_url=response.url))
+        if not urls:
+            urls = [f"{response.meta['sitemap_base']}/sitemap.xml"]
+        for url in urls:
+            yield self._sitemap_request(url)
+
+    def sitemap_unavailable(self, failure: Failure) -> Iterator[scrapy.Request]:
+        request = failure.request
+        if "sitemap_base" in request.meta:  # no robots.txt: try the conventional location
+            yield self._sitemap_request(f"{request.meta['sitemap_base']}/sitemap.xml")
+
+    def _sitemap_request(self, url: str) -> scrapy.Request:
+        return scrapy.Request(url, callback=self.parse_sitemap, errback=self.ignore, priority=10)
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        body = response.body
+        if body[:2] == b"\x1f\x8b":
+            try:
+                body = gunzip(body, max_size=self.crawler.settings.getint("DOWNLOAD_MAXSIZE"))
+            except OSError:
+                return
+        try:
+            sitemap = Sitemap(body)
+        except Exception:  # not XML at all: a soft 404 page, for instance
+            return
+        if sitemap.type == "sitemapindex":
+            for entry in sitemap:
+                yield self._sitemap_request(entry["loc"])
+        elif sitemap.type == "urlset":
+            depth_allowed = self.max_depth is None or self.max_depth >= 1
+            for entry in sitemap:
+                url = entry["loc"]
+                key = normalize_url(url)
+                if not self.scope.contains(key) or has_skipped_extension(key):
+                    continue
+                self.sitemap_urls.add(key)
+                if depth_allowed and key not in self.seen:
+                    self.seen.add(key)
+                    yield self._page_request(url, depth=1)
+            self.crawler.stats.set_value("docscrawl/estimated_total", len(self.sitemap_urls))
+
+    # --- pages -------------------------------------------------------------------------------
+
+    def _page_request(self, url: str, depth: int) -> scrapy.Request:
+        return scrapy.Request(
+            url, callback=self.parse_page, errback=self.page_failed, meta={"depth": depth}
+        )
+
+    def parse_page(self, response: Response) -> Iterator[Any]:
+        stats = self.crawler.stats
+        if not self._is_html(response):
+            stats.inc_value("docscrawl/skipped_non_html")
+            return
+        final_key = normalize_url(response.url)
+        if not self.scope.contains(final_key):
+            stats.inc_value("docscrawl/skipped_out_of_scope")
+            return
+        if self.max_pages is not None and len(self.stored) >= self.max_pages:
+            return
+        page = extract_page(response.selector.root, response.url)
+        key = final_key
+        if page.canonical_url:
+            canonical_key = normalize_url(page.canonical_url)
+            if self.scope.contains(canonical_key):
+                key = canonical_key
+        if key in self.stored:
+            return  # a second URL for a page already stored (a redirect or a canonical alias)
+        self.stored.add(key)
+        self.seen.update((key, final_key))
+        depth = response.meta.get("depth", 0)
+        stats.inc_value("docscrawl/pages")
+        yield PageItem(
+            url=key,
+            requested_url=response.request.url if response.request else response.url,
+            final_url=response.url,
+            canonical_url=page.canonical_url,
+            status_code=response.status,
+            title=page.title,
+            description=page.description,
+            language=page.language,
+            headings=[
+                {"level": h.level, "text": h.text, "anchor": h.anchor} for h in page.headings
+            ],
+            markdown=page.markdown,
+            text=page.text,
+            links=[link for link in page.links if self.scope.contains(normalize_url(link))],
+            word_count=page.word_count,
+            content_hash=page.content_hash,
+            etag=_header(response, b"ETag"),
+            last_modified=_header(response, b"Last-Modified"),
+            fetched_at=models.utcnow(),
+            depth=depth,
+        )
+        if self.max_pages is not None and len(self.stored) >= self.max_pages:
+            raise CloseSpider("max_pages")
+        if self.max_depth is not None and depth >= self.max_depth:
+            return
+        for link in page.links:
+            link_key = normalize_url(link)
+            if link_key in self.seen:
+                continue
+            self.seen.add(link_key)
+            if not self.scope.contains(link_key) or has_skipped_extension(link_key):
+                continue
+            yield self._page_request(link, depth + 1)
+
+    @staticmethod
+    def _is_html(response: Response) -> bool:
+        if isinstance(response, HtmlResponse):
+            return True
+        content_type = response.headers.get(b"Content-Type") or b""
+        return isinstance(response, TextResponse) and content_type.startswith(HTML_TYPES)
+
+    def page_failed(self, failure: Failure) -> Iterator[CrawlErrorItem]:
+        """Record an HTTP error or a network failure as a job error (not a page)."""
+        stats = self.crawler.stats
+        if failure.check(CancelledBeforeDownload):
+            stats.inc_value("docscrawl/dropped_on_cancel")
+            return
+        if failure.check(IgnoreRequest) and not failure.check(HttpError):
+            stats.inc_value("docscrawl/ignored")  # robots.txt, offsite redirect, size limit
+            return
+        status: int | None = None
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            reason = f"HTTP {status}"
+        else:
+            reason = f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
+        stats.inc_value("docscrawl/errors")
+        yield CrawlErrorItem(
+            url=failure.request.url,
+            status_code=status,
+            reason=reason,
+            occurred_at=models.utcnow(),
+        )
+
+    def ignore(self, failure: Failure) -> None:
+        """Sitemaps are optional: a missing one is not a crawl error."""
+
+
+def _header(response: Response, name: bytes) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None

@@ -1,0 +1,82 @@
+"""URL identity and crawl scope: one normalised string per page."""
+
+from __future__ import annotations
+
+import posixpath
+from urllib.parse import urlsplit, urlunsplit
+
+from scrapy.linkextractors import IGNORED_EXTENSIONS
+from w3lib.url import canonicalize_url, url_query_cleaner
+
+DEFAULT_PORTS = {"http": 80, "https": 443}
+# Query parameters that identify a visit, not a page.
+TRACKING_PARAMETERS = {
+    "utm_source", "utm_medium", "utm_campaign", "utm_term", "utm_content", "utm_id",
+    "gclid", "fbclid", "msclkid", "dclid", "yclid", "mc_cid", "mc_eid", "_ga", "_gl", "ref_src",
+}  # fmt: skip
+INDEX_FILES = ("index.html", "index.htm")
+SKIPPED_EXTENSIONS = frozenset("." + ext for ext in IGNORED_EXTENSIONS)
+
+
+def normalize_url(url: str) -> str:
+    """The identity of the page at url.
+
+    Drops the fragment and tracking parameters, sorts the query, lower-cases scheme and host,
+    drops a default port, resolves ``.``/``..`` and folds ``dir/index.html`` into ``dir/``.
+    """
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = host if port in (None, DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
+    path = parts.path or "/"
+    if "." in path:
+        trailing = path.endswith("/")
+        path = posixpath.normpath(path)
+        path = "/" if path in (".", "//") else path.replace("//", "/")
+        if trailing and not path.endswith("/"):
+            path += "/"
+    name = path.rsplit("/", 1)[-1]
+    if name in INDEX_FILES:
+        path = path[: -len(name)]
+    query = parts.query
+    if query:
+        query = urlsplit(
+            url_query_cleaner("?" + query, TRACKING_PARAMETERS, remove=True, keep_fragments=False)
+        ).query
+    return canonicalize_url(urlunsplit((scheme, netloc, path, query, "")))
+
+
+def has_skipped_extension(url: str) -> bool:
+    """True for links to files that are not pages (PDF, images, archives...)."""
+    path = urlsplit(url).path.lower()
+    dot = path.rfind(".")
+    return dot > path.rfind("/") and path[dot:] in SKIPPED_EXTENSIONS
+
+
+class CrawlScope:
+    """Which URLs belong to a crawl: the start URL's host, under its path prefix."""
+
+    def __init__(self, start_url: str):
+        parts = urlsplit(normalize_url(start_url))
+        self.host = parts.hostname or ""
+        self.netloc = parts.netloc
+        path = parts.path or "/"
+        last = path.rsplit("/", 1)[-1]
+        if path.endswith("/"):
+            self.prefix = path
+        elif "." in last:
+            self.prefix = path[: path.rfind("/") + 1]  # /docs/intro.html -> /docs/
+        else:
+            self.prefix = path + "/"  # /docs -> /docs/ (and /docs itself)
+        self.exact = self.prefix.rstrip("/")
+
+    def contains(self, normalized_url: str) -> bool:
+        """True if the (already normalised) URL is on the host and under the prefix."""
+        parts = urlsplit(normalized_url)
+        if parts.scheme not in ("http", "https") or parts.netloc != self.netloc:
+            return False
+        return parts.path.startswith(self.prefix) or parts.path == self.exact

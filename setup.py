@@ -1,0 +1,32 @@
+"""docscrawl: a documentation-site crawler built on Scrapy, Scrapyd and peewee.
+
+The `scrapy` entry point is what Scrapyd reads from the deployed egg; `docscrawl` is the CLI.
+"""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="docscrawl",
+    version="0.1.0",
+    description="Crawl documentation sites into a store you can analyse, under Scrapyd",
+    python_requires=">=3.11",
+    packages=find_packages(include=["docscrawl", "docscrawl.*", "control", "control.*",
+                                    "sample_site", "sample_site.*"]),
+    install_requires=[
+        "scrapy==2.19.0",
+        "scrapyd==1.6.0",
+        "scrapyd-client==2.0.3",
+        "python-scrapyd-api==2.1.2",
+        "peewee==4.5.3",
+        "click==8.5.1",
+        "psutil>=7,<8",
+        "markdownify>=1.2,<2",
+        # Scrapyd 1.6 reads eggs with pkg_resources, which setuptools 81 removed.
+        "setuptools<81",
+    ],
+    extras_require={"test": ["pytest>=9,<10", "pytest-timeout>=2.4,<3", "ruff==0.17.5"]},
+    entry_points={
+        "scrapy": ["settings = docscrawl.settings"],
+        "console_scripts": ["docscrawl = control.cli:main"],
+    },
+)
