@@ -1,0 +1,288 @@
+"""Shared fixtures: the sample docs site on loopback, a store under tmp_path, the real CLI, Scrapyd."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import pytest
+import requests
+
+from sample_site.testing import serve
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+DOCSCRAWL = str(BIN / "docscrawl")
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 30.0, interval: float = 0.05):
+    """Poll condition until it returns something truthy; fail the test after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {condition}")
+        time.sleep(interval)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def site() -> Iterator[str]:
+    """The bundled sample documentation site, served on 127.0.0.1."""
+    with serve() as url:
+        yield url
+
+
+@pytest.fixture
+def slow_site(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+    """The sample site answering every page after 0.2 s, with an access log."""
+    log = tmp_path / "access.log"
+    with serve(delay=0.2, access_log=str(log)) as url:
+        yield url, log
+
+
+@dataclass
+class Result:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    def json(self):
+        return json.loads(self.stdout)
+
+
+class Store:
+    """The SQLite store of one test, read directly with sqlite3 (what a user's analysis does)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def rows(self, sql: str, *params) -> list[tuple]:
+        with sqlite3.connect(self.path, timeout=30) as conn:
+            return conn.execute(sql, params).fetchall()
+
+    def value(self, sql: str, *params):
+        rows = self.rows(sql, *params)
+        return rows[0][0] if rows else None
+
+    def job(self, job_id: int) -> dict:
+        with sqlite3.connect(self.path, timeout=30) as conn:
+            conn.row_factory = sqlite3.Row
+            row = conn.execute("SELECT * FROM job WHERE id = ?", (job_id,)).fetchone()
+            return dict(row) if row else {}
+
+    def status(self, job_id: int) -> str | None:
+        return self.job(job_id).get("status")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    return Store(tmp_path / "docscrawl.db")
+
+
+class Cli:
+    """The real `docscrawl` entry point, run as a subprocess against the test's store."""
+
+    def __init__(self, store: Store, cwd: Path, env: dict[str, str]):
+        self.store = store
+        self.cwd = cwd
+        self.env = env
+
+    def args(self, *args: str) -> list[str]:
+        return [DOCSCRAWL, "--db", str(self.store.path), *args]
+
+    def __call__(self, *args: str, timeout: float = 120, env: dict | None = None) -> Result:
+        proc = subprocess.run(
+            self.args(*args),
+            cwd=self.cwd,
+            env={**self.env, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+        return Result(proc.returncode, proc.stdout, proc.stderr)
+
+    def start(self, *args: str) -> subprocess.Popen:
+        """Start a command in the background (e.g. a foreground crawl to interrupt)."""
+        return subprocess.Popen(
+            self.args(*args),
+            cwd=self.cwd,
+            env=self.env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+
+@pytest.fixture
+def cli(store: Store, tmp_path: Path) -> Iterator[Cli]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCSCRAWL_", "SCRAPYD_"))}
+    env["SCRAPYD_URL"] = "http://127.0.0.1:9"  # nothing listens there: no accidental Scrapyd
+    started: list[subprocess.Popen] = []
+    runner = Cli(store, tmp_path, env)
+    original_start = runner.start
+
+    def start(*args: str) -> subprocess.Popen:
+        proc = original_start(*args)
+        started.append(proc)
+        return proc
+
+    runner.start = start  # type: ignore[method-assign]
+    yield runner
+    for proc in started:  # every process a test starts, the test stops
+        if proc.poll() is None:
+            proc.kill()
+        proc.communicate(timeout=10)
+
+
+def crawl_job_id(first_line: str) -> int:
+    """The job id from the first line a crawl prints ("Job 5: ..." / "Job 5 scheduled ...")."""
+    word = first_line.split()[1].rstrip(":")
+    return int(word)
+
+
+# --- Scrapyd -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ScrapydServer:
+    url: str
+    workdir: Path
+    process: subprocess.Popen
+    port: int
+
+    def crawl_processes(self) -> list:
+        """The crawl processes this Scrapyd started and that are still alive."""
+        try:
+            return psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+    def list_jobs(self) -> dict:
+        return requests.get(
+            f"{self.url}/listjobs.json", params={"project": "docscrawl"}, timeout=10
+        ).json()
+
+
+def write_scrapyd_conf(workdir: Path, port: int, max_proc: int, auth: tuple | None) -> None:
+    lines = [
+        "[scrapyd]",
+        "bind_address = 127.0.0.1",
+        f"http_port = {port}",
+        "jobstorage = scrapyd.jobstorage.SqliteJobStorage",
+        "eggs_dir = eggs",
+        "logs_dir = logs",
+        "dbs_dir = dbs",
+        "items_dir =",
+        f"max_proc = {max_proc}",
+        "poll_interval = 0.2",
+    ]
+    if auth:
+        lines += [f"username = {auth[0]}", f"password = {auth[1]}"]
+    (workdir / "scrapyd.conf").write_text("\n".join(lines) + "\n")
+
+
+def start_scrapyd(workdir: Path, port: int) -> ScrapydServer:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCSCRAWL_", "SCRAPYD_"))}
+    process = subprocess.Popen(
+        [str(BIN / "scrapyd"), "--pidfile="],
+        cwd=workdir,
+        env=env,
+        stdout=open(workdir / "scrapyd.out", "ab"),  # noqa: SIM115 - owned by the process
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    server = ScrapydServer(url, workdir, process, port)
+
+    def answering() -> bool:
+        if process.poll() is not None:
+            raise AssertionError((workdir / "scrapyd.out").read_text())
+        try:
+            return requests.get(f"{url}/daemonstatus.json", timeout=2).status_code in (200, 401)
+        except requests.RequestException:
+            return False
+
+    wait_for(answering, timeout=30, interval=0.1)
+    return server
+
+
+def deploy(url: str, tmp: Path, auth: tuple | None = None) -> None:
+    """Deploy the real project egg with plain `scrapyd-deploy`, to a target named `test`."""
+    xdg = tmp / "xdg"
+    xdg.mkdir(exist_ok=True)
+    cfg = f"[deploy:test]\nurl = {url}/\nproject = docscrawl\n"
+    if auth:
+        cfg += f"username = {auth[0]}\npassword = {auth[1]}\n"
+    (xdg / "scrapy.cfg").write_text(cfg)
+    env = {**os.environ, "XDG_CONFIG_HOME": str(xdg)}
+    proc = subprocess.run(
+        [str(BIN / "scrapyd-deploy"), "test"],
+        cwd=PROJECT_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert '"status": "ok"' in proc.stdout, proc.stdout + proc.stderr
+
+
+@pytest.fixture
+def scrapyd_factory(tmp_path: Path) -> Iterator[Callable[..., ScrapydServer]]:
+    servers: list[ScrapydServer] = []
+
+    def make(max_proc: int = 4, auth: tuple | None = None, port: int | None = None,
+             workdir: Path | None = None, do_deploy: bool = True) -> ScrapydServer:
+        port = port or free_port()
+        workdir = workdir or tmp_path / f"scrapyd-{port}"
+        workdir.mkdir(exist_ok=True)
+        write_scrapyd_conf(workdir, port, max_proc, auth)
+        server = start_scrapyd(workdir, port)
+        servers.append(server)
+        if do_deploy:
+            deploy(server.url, tmp_path, auth)
+        return server
+
+    yield make
+    for server in servers:
+        crawls = server.crawl_processes()
+        server.stop()
+        for crawl in crawls:  # crawls outlive Scrapyd; they are ours, so end them
+            try:
+                crawl.kill()
+            except psutil.NoSuchProcess:
+                pass
+    for server in servers:
+        shutil.rmtree(server.workdir / "eggs", ignore_errors=True)
+
+
+@pytest.fixture
+def scrapyd(scrapyd_factory) -> ScrapydServer:
+    return scrapyd_factory()

@@ -1,0 +1,84 @@
+"""The store: opening, schema version, WAL, and refusing what is not a store."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from pathlib import Path
+
+import pytest
+
+from docscrawl import models
+
+
+def test_new_store_is_wal_with_schema_version(tmp_path: Path) -> None:
+    db = models.open_store(str(tmp_path / "s.db"))
+    assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute_sql("PRAGMA busy_timeout").fetchone()[0] == 30000
+    assert models.schema_version() == models.SCHEMA_VERSION
+    db.close()
+
+
+def test_relative_path_is_opened_absolute(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    db = models.open_store("rel.db")
+    assert db.database == str(tmp_path / "rel.db")
+    db.close()
+
+
+def test_reopening_keeps_data(tmp_path: Path) -> None:
+    path = str(tmp_path / "s.db")
+    models.open_store(path)
+    client = models.get_or_create_client("Python Docs")
+    assert client.slug == "python-docs"
+    models.database.close()
+    models.open_store(path)
+    assert models.Client.get(models.Client.slug == "python-docs").name == "Python Docs"
+    assert models.get_or_create_client("python docs").id == client.id
+    models.database.close()
+
+
+def test_missing_directory_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(models.StoreError, match="does not exist"):
+        models.open_store(str(tmp_path / "nowhere" / "s.db"))
+
+
+def test_file_that_is_not_a_database_is_refused_and_untouched(tmp_path: Path) -> None:
+    path = tmp_path / "notes.txt"
+    path.write_text("these are my notes, not a database\n" * 100)
+    before = path.read_bytes()
+    with pytest.raises(models.StoreError, match="not a docscrawl store"):
+        models.open_store(str(path))
+    assert path.read_bytes() == before
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root writes read-only files anyway")
+def test_read_only_store_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "ro.db"
+    sqlite3.connect(path).close()
+    path.chmod(stat.S_IRUSR)
+    with pytest.raises(models.StoreError, match="read-only"):
+        models.open_store(str(path))
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = str(tmp_path / "s.db")
+    models.open_store(path)
+    models.StoreMeta.update(value=str(models.SCHEMA_VERSION + 1)).execute()
+    models.database.close()
+    with pytest.raises(models.StoreError, match="newer"):
+        models.open_store(path)
+
+
+def test_password_is_hidden_in_descriptions() -> None:
+    url = "postgresql://crawler:s3cret@db.internal:5432/docs"
+    assert "s3cret" not in models.describe_location(url)
+    assert models.describe_location(url) == "postgresql://crawler:***@db.internal:5432/docs"
+
+
+@pytest.mark.parametrize(
+    ("name", "slug"), [("Python", "python"), ("Datadog Docs!", "datadog-docs"), ("Café", "cafe")]
+)
+def test_slugify(name: str, slug: str) -> None:
+    assert models.slugify(name) == slug

@@ -1,0 +1,142 @@
+"""The batched store pipeline: batches by count and by time, flushes on close and shutdown."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from scrapy.utils.test import get_crawler
+
+from docscrawl import models
+from docscrawl.extensions import job_outcome
+from docscrawl.items import CrawlErrorItem, PageItem
+from docscrawl.pipelines import PageStorePipeline
+
+
+def page(n: int, url: str | None = None) -> PageItem:
+    return PageItem(
+        url=url or f"http://h/p{n}.html",
+        requested_url=f"http://h/p{n}.html",
+        final_url=f"http://h/p{n}.html",
+        canonical_url=None,
+        status_code=200,
+        title=f"Page {n}",
+        description=None,
+        language="en",
+        headings=[{"level": 1, "text": f"Page {n}", "anchor": "top"}],
+        markdown=f"# Page {n}",
+        text=f"Page {n}",
+        links=[],
+        word_count=2,
+        content_hash=f"hash{n}",
+        etag=None,
+        last_modified=None,
+        fetched_at=models.utcnow(),
+        depth=1,
+    )
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path):
+    location = str(tmp_path / "s.db")
+    models.open_store(location)
+    client = models.get_or_create_client("Test")
+    job = models.Job.create(client=client, url="http://h/")
+    crawler = get_crawler(
+        settings_dict={
+            "DOCSCRAWL_DB": location,
+            "DOCSCRAWL_BATCH_SIZE": 10,
+            "DOCSCRAWL_FLUSH_INTERVAL": 1.0,
+        }
+    )
+    crawler.stats.open_spider()
+    crawler.spider = SimpleNamespace(job_id=job.id)
+    pipe = PageStorePipeline(crawler, location, 10, 1.0)
+    pipe.open_spider()
+    yield pipe, job.id
+    if pipe._timer is not None and pipe._timer.running:
+        pipe._timer.stop()
+    models.database.close()
+
+
+def stored() -> int:
+    return models.Page.select().count()
+
+
+def test_writes_nothing_until_a_batch_is_full(pipeline) -> None:
+    pipe, job_id = pipeline
+    for n in range(9):
+        pipe.process_item(page(n))
+    assert stored() == 0
+    pipe.process_item(page(9))
+    assert stored() == 10
+    assert models.Job.get_by_id(job_id).pages == 10
+
+
+def test_flushes_a_partial_batch_once_the_interval_has_passed(pipeline) -> None:
+    pipe, _ = pipeline
+    pipe.process_item(page(1))
+    pipe._flush_if_due()
+    assert stored() == 0  # not due yet
+    pipe.last_flush = time.monotonic() - 1.5
+    pipe._flush_if_due()
+    assert stored() == 1
+
+
+def test_close_flushes_everything(pipeline) -> None:
+    pipe, job_id = pipeline
+    for n in range(3):
+        pipe.process_item(page(n))
+    pipe.process_item(
+        CrawlErrorItem(url="http://h/x", status_code=404, reason="HTTP 404", occurred_at=models.utcnow())
+    )
+    pipe.close_spider()
+    job = models.Job.get_by_id(job_id)
+    assert (stored(), job.pages, job.errors) == (3, 3, 1)
+    assert models.CrawlError.get().status_code == 404
+
+
+def test_recrawl_updates_a_page_in_place(pipeline) -> None:
+    pipe, job_id = pipeline
+    pipe.process_item(page(1))
+    pipe.flush()
+    second_job = models.Job.create(client=models.Job.get_by_id(job_id).client, url="http://h/")
+    pipe.job_id = second_job.id
+    updated = page(1)
+    updated["title"] = "Page one, revised"
+    pipe.process_item(updated)
+    pipe.process_item(page(2))
+    pipe.flush()
+    assert stored() == 2
+    row = models.Page.get(models.Page.url == "http://h/p1.html")
+    assert (row.title, row.job_id) == ("Page one, revised", second_job.id)
+    assert models.Job.get_by_id(job_id).pages == 1  # a job's count is what it crawled
+    assert models.Job.get_by_id(second_job.id).pages == 2
+
+
+def test_same_url_twice_in_a_batch_is_one_page(pipeline) -> None:
+    pipe, job_id = pipeline
+    pipe.process_item(page(1))
+    pipe.process_item(page(1))
+    pipe.flush()
+    assert stored() == 1
+    assert models.Job.get_by_id(job_id).pages == 1
+
+
+@pytest.mark.parametrize(
+    ("reason", "cancel", "pages", "errors", "status"),
+    [
+        ("finished", False, 10, 0, "completed"),
+        ("max_pages", False, 5, 0, "completed"),
+        ("closespider_timeout", False, 5, 0, "completed"),
+        ("shutdown", False, 5, 0, "cancelled"),
+        ("finished", True, 5, 0, "cancelled"),
+        ("finished", False, 0, 1, "failed"),
+        ("memusage_exceeded", False, 5, 0, "failed"),
+        ("forced shutdown", False, 5, 0, "failed"),
+    ],
+)
+def test_close_reason_maps_to_status(reason, cancel, pages, errors, status) -> None:
+    assert job_outcome(reason, cancel, pages, errors)[0] == status
