@@ -162,7 +162,8 @@ def _finish_gone_job(job: Job, reason: str) -> Reconciled | None:
         before = "while cancelling" if cancelled else f"while {current.status}"
         current.status = status
         current.finish_reason = f"{reason} {before}"
-        current.finished_at = models.utcnow()
+        # It stopped at some point after its last sign of life; that is the best end time known.
+        current.finished_at = current.heartbeat_at or models.utcnow()
         current.queued = 0
         current.save()
     return Reconciled(job.id, status, current.finish_reason)

@@ -84,8 +84,7 @@ class DocsSpider(scrapy.Spider):
     # --- sitemaps ----------------------------------------------------------------------------
 
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
-        text = response.text if isinstance(response, TextResponse) else ""
-        urls = list(sitemap_urls_from_robots(text, base_url=response.url))
+        urls = list(sitemap_urls_from_robots(response.body, base_url=response.url))
         if not urls:
             urls = [f"{response.meta['sitemap_base']}/sitemap.xml"]
         for url in urls:

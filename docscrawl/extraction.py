@@ -1,0 +1,932 @@
+"""Turn one HTML documentation page into structured data.
+
+Pure functions over an lxml tree: no Scrapy imports, no network, and the caller's tree is never
+modified (the main content is rendered read-only, skipping the boilerplate as it is walked).
+
+:func:`extract_page` takes an already parsed document (``response.selector.root`` in a Scrapy
+callback); :func:`extract_html` parses markup first, the way parsel does, and then calls it.
+
+The HTML to Markdown conversion is done here in one pass over the lxml tree (it yields the
+Markdown, the plain text and the headings at once) rather than with markdownify, which would
+re-parse every page with BeautifulSoup and is an order of magnitude slower.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import threading
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+from lxml import etree
+from lxml import html as lxml_html
+from w3lib.encoding import html_to_unicode
+
+__all__ = ["ExtractedPage", "Heading", "extract_html", "extract_page"]
+
+logger = logging.getLogger(__name__)
+
+_EMPTY_HASH = hashlib.sha256(b"").hexdigest()
+
+
+@dataclass(slots=True)
+class Heading:
+    level: int
+    text: str
+    anchor: str | None  # the id a URL fragment can point at, e.g. "installation"
+
+
+@dataclass(slots=True)
+class ExtractedPage:
+    title: str | None = None
+    description: str | None = None
+    language: str | None = None
+    canonical_url: str | None = None
+    headings: list[Heading] = field(default_factory=list)
+    markdown: str = ""
+    text: str = ""
+    links: list[str] = field(default_factory=list)
+    word_count: int = 0
+    content_hash: str = _EMPTY_HASH
+
+
+# --------------------------------------------------------------------------------------------
+# Parsing
+
+
+_parsers = threading.local()  # lxml parsers must not be shared between threads
+
+
+def _parser() -> etree.HTMLParser:
+    parser = getattr(_parsers, "parser", None)
+    if parser is None:
+        # The same parser parsel builds for Scrapy's response.selector.
+        parser = _parsers.parser = lxml_html.HTMLParser(
+            recover=True, encoding="utf-8", huge_tree=True
+        )
+    return parser
+
+
+def _parse(markup: str | bytes, encoding: str | None, base_url: str) -> etree._Element | None:
+    if isinstance(markup, (bytes, bytearray, memoryview)):
+        content_type = f"text/html; charset={encoding}" if encoding else None
+        # BOM, then the given encoding, then <meta charset>, then UTF-8; never raises on bad bytes.
+        _, text = html_to_unicode(content_type, bytes(markup))
+    elif isinstance(markup, str):
+        text = markup
+    else:
+        return None
+    text = text.strip().replace("\x00", "")
+    if not text:
+        return None
+    try:
+        return etree.fromstring(
+            text.encode("utf-8", "replace"), parser=_parser(), base_url=base_url or None
+        )
+    except (etree.LxmlError, ValueError):
+        logger.debug("could not parse %s", base_url, exc_info=True)
+        return None
+
+
+# --------------------------------------------------------------------------------------------
+# Tables of names
+
+
+def _has_class(name: str) -> str:
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+def _words(names: str) -> frozenset[str]:
+    return frozenset(names.split())
+
+
+_HEADING_TAGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+
+# Elements rendered as blocks of their own (everything else flows inline).
+_BLOCK_TAGS = _words(
+    """address article aside blockquote body caption center dd details dialog dir div dl dt
+    fieldset figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr html legend li
+    listing main menu nav ol p plaintext pre section summary table tbody td tfoot th thead tr ul
+    xmp"""
+)
+# Inline elements with a Markdown rendering; other inline elements are transparent.
+_INLINE_FORMAT_TAGS = _words("a b strong i em cite dfn var code tt kbd samp img br del s strike")
+_CODE_TAGS = _words("code tt kbd samp")
+_PRE_TAGS = _words("pre listing xmp plaintext")
+
+# Never content.
+_DROP_TAGS = _words(
+    """nav footer script style noscript form template svg iframe frame frameset object embed
+    canvas audio video map button input select option textarea dialog head title meta link
+    base"""
+)
+_DROP_ROLES = _words("navigation banner contentinfo search menu menubar toolbar dialog alertdialog")
+_DROP_CLASSES = _words(
+    """sphinxsidebar sphinxsidebarwrapper related navheader navfooter footer headerlink
+    header-anchor anchorjs-link anchor-link hash-link heading-anchor md-sidebar md-header
+    md-footer md-tabs md-nav md-search md-source-file md-content__button md-dialog md-top
+    md-clipboard breadcrumbs breadcrumb wy-breadcrumbs wy-nav-side wy-nav-top rst-versions
+    rst-footer-buttons edit-this-page editthispage edit-page edit-link edit-on-github
+    viewcode-link viewcode-back skip-link skip-to-content skiplink prev-next-area
+    prev-next-footer related-pages sourcelink bd-sidebar bd-sidebar-primary bd-sidebar-secondary
+    bd-header bd-footer bd-header-article toc-drawer sidebar-drawer mobile-header
+    theme-toggle-container copybutton copy-button navbar pagination pager cookie-banner"""
+)
+# A table of contents is navigation when it is mostly links.
+_TOC_CLASSES = _words(
+    """toc table-of-contents contents localtoc list-of-tables list-of-figures list-of-examples
+    list-of-procedures"""
+)
+_TOC_IDS = _words("toc TOC table-of-contents contents")
+# <aside>s that hold content rather than page furniture (docutils >= 0.18 uses them).
+_CONTENT_ASIDE_CLASSES = _words(
+    "footnote footnote-list citation citation-list topic admonition note tip warning"
+)
+# Elements whose id is the anchor of the heading that starts them.
+_SECTION_CLASSES = _words(
+    """section sect1 sect2 sect3 sect4 sect5 simplesect chapter appendix preface part
+    refsect1 refsect2 refsect3 refsection"""
+)
+_DOCBOOK_DIVS = (
+    "book chapter section article refentry part appendix preface sect1 reference glossary "
+    "bibliography colophon set"
+)
+_HEADERLINK_TEXTS = frozenset(("", "¶", "#", "§", "🔗", "⚓", "link"))
+_NO_LANGUAGE = frozenset(("default", "none", "nohighlight", "no-highlight"))
+_SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "vbscript:", "about:", "blob:")
+
+# Where the main content is, most specific first; the outermost match with text wins.
+_MAIN_XPATHS = [
+    etree.XPath(x)
+    for x in (
+        "//*[@role='main']",
+        f"//article[{_has_class('md-content__inner')}]",
+        "//main",
+        "//article",
+        f"//div[{_has_class('body')}]",
+        f"//div[{_has_class('document')}]",
+        f"//*[{_has_class('rst-content')}]",
+        f"//div[{_has_class('md-content')}]",
+        "//div[" + " or ".join(_has_class(c) for c in _DOCBOOK_DIVS.split()) + "]",
+        "//*[@id='content']",
+        f"//*[{_has_class('content')}]",
+    )
+]
+_HAS_TEXT = etree.XPath("boolean(normalize-space(.))")
+_HAS_HEADING = etree.XPath("boolean(.//h1|.//h2|.//h3|.//h4|.//h5|.//h6)")
+_FIRST_HEADING = etree.XPath("(.//h1|.//h2|.//h3|.//h4|.//h5|.//h6)[1]")
+_PRE_NEEDS_WALK = etree.XPath(
+    "boolean(.//br|.//button|.//*[contains(@class, 'lineno') or contains(@class, 'copy')])"
+)
+_BASE_HREF = etree.XPath("(//base[@href])[1]/@href")
+_TITLE = etree.XPath("(//title[not(ancestor::svg)])[1]")
+_META = etree.XPath("//meta[@content]")
+_CANONICAL = etree.XPath("//link[@href][@rel]")
+_HREFS = etree.XPath("//a/@href|//area/@href")
+_ROWS = etree.XPath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
+_CODE_CELL = etree.XPath(f"(.//td[{_has_class('code')}])[1]|(.//td)[last()]")
+
+_WS = re.compile(r"\s+")
+_LANG_CLASS = re.compile(
+    r"(?:^|\s)(?:language|lang|highlight|source)-([A-Za-z0-9_+#.-]+)|brush:\s*([\w+#.-]+)"
+)
+_MD_ESCAPE = re.compile(r"([\\`*\[\]]|(?<![^\W_])_|_(?![^\W_])|<(?=[A-Za-z/!?]))")
+_BLOCK_START = re.compile(r"^(?:[#>+=|]|-(?:\s|$|-))")  # would start a heading, quote, list...
+_ORDERED_START = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
+_EDIT_LINK = re.compile(
+    r"^(?:edit|view|show|improve|suggest|report)\b.{0,30}\b(?:github|gitlab|bitbucket|source|"
+    r"page|this page|an issue|on codeberg)$|^page source$",
+    re.IGNORECASE,
+)
+_LINE_BREAK = "\ue000"  # stands for <br> until whitespace is collapsed
+_BREAK_SPACES = re.compile(" ?\ue000 ?")
+_HAS_WORD = re.compile(r"\w").search
+_MAX_DEPTH = 120  # deeper subtrees are flattened to text rather than recursed into
+
+
+def _escape(text: str) -> str:
+    return _MD_ESCAPE.sub(r"\\\1", text)
+
+
+def _classes(el: etree._Element) -> list[str]:
+    cls = el.get("class")
+    return cls.split() if cls else []
+
+
+# --------------------------------------------------------------------------------------------
+# Choosing the main content
+
+
+def _common_ancestor(nodes: list[etree._Element]) -> etree._Element:
+    chain = [nodes[0], *nodes[0].iterancestors()]
+    depth_of = {id(el): i for i, el in enumerate(chain)}
+    best = 0
+    for node in nodes[1:]:
+        for el in (node, *node.iterancestors()):
+            i = depth_of.get(id(el))
+            if i is not None:
+                best = max(best, i)
+                break
+        else:
+            return chain[-1]
+    return chain[best]
+
+
+def _main_content(root: etree._Element) -> etree._Element:
+    for xpath in _MAIN_XPATHS:
+        found = [el for el in xpath(root) if _HAS_TEXT(el)]
+        if not found:
+            continue
+        members = {id(el) for el in found}
+        outermost = [el for el in found if not any(id(a) in members for a in el.iterancestors())]
+        if len(outermost) == 1:
+            return outermost[0]
+        return _common_ancestor(outermost)
+    for body in root.iter("body"):
+        return body
+    return root
+
+
+# --------------------------------------------------------------------------------------------
+# Rendering
+
+
+class _Renderer:
+    """One walk over the main content producing Markdown blocks, text blocks and headings."""
+
+    __slots__ = ("_keep_headers", "_resolve", "headings")
+
+    def __init__(self, resolve, keep_headers: bool) -> None:
+        self._resolve = resolve
+        self._keep_headers = keep_headers
+        self.headings: list[Heading] = []
+
+    # -- what to skip ---------------------------------------------------------------------
+
+    def _excluded(self, el: etree._Element, tag: str) -> bool:
+        if tag in _DROP_TAGS:
+            return True
+        if tag == "header":
+            return not (self._keep_headers and _HAS_HEADING(el))
+        cls = el.get("class")
+        classes = cls.split() if cls else ()
+        if tag == "aside":
+            role = el.get("role") or ""
+            return not (
+                _CONTENT_ASIDE_CLASSES.intersection(classes)
+                or (role.startswith("doc-") and role != "doc-toc")
+            )
+        if classes and not _DROP_CLASSES.isdisjoint(classes):
+            return True
+        role = el.get("role")
+        if role is not None and role in _DROP_ROLES:
+            return True
+        if el.get("hidden") is not None or el.get("aria-hidden") == "true":
+            return True
+        style = el.get("style")
+        if style and "none" in style and re.search(r"display\s*:\s*none", style):
+            return True
+        if tag == "a":
+            return self._junk_link(el)
+        if (
+            (classes and not _TOC_CLASSES.isdisjoint(classes))
+            or el.get("id") in _TOC_IDS
+            or (role == "doc-toc")
+        ):
+            return _mostly_links(el)
+        return False
+
+    @staticmethod
+    def _junk_link(a: etree._Element) -> bool:
+        href = a.get("href")
+        if href is None:
+            return False
+        text = " ".join("".join(a.itertext()).split()) if len(a) else (a.text or "").strip()
+        if href.startswith("#") and text in _HEADERLINK_TEXTS:
+            return True  # a permalink next to a heading
+        return len(text) < 50 and _EDIT_LINK.match(text) is not None
+
+    # -- blocks ---------------------------------------------------------------------------
+
+    def container(self, el: etree._Element, out: list, depth: int) -> None:
+        """Render the content of ``el`` as a sequence of blocks appended to ``out``."""
+        md: list[str] = []
+        tx: list[str] = []
+        if depth > _MAX_DEPTH:
+            _append_text(el, md, tx)
+        else:
+            self._flow(el, out, md, tx, depth)
+        _flush(out, md, tx)
+
+    def _flow(self, el, out: list, md: list[str], tx: list[str], depth: int) -> None:
+        text = el.text
+        if text:
+            md.append(_escape(text))
+            tx.append(text)
+        for child in el:
+            tag = child.tag
+            if tag.__class__ is str and not self._excluded(child, tag):
+                if tag in _BLOCK_TAGS:
+                    _flush(out, md, tx)
+                    self._block(child, tag, out, depth + 1)
+                elif tag in _INLINE_FORMAT_TAGS and not _has_block_child(child):
+                    self._inline(child, tag, md, tx)
+                elif depth > _MAX_DEPTH:
+                    _append_text(child, md, tx)
+                else:
+                    self._flow(child, out, md, tx, depth + 1)  # transparent (span, font, ...)
+            tail = child.tail
+            if tail:
+                md.append(_escape(tail))
+                tx.append(tail)
+
+    def _block(self, el, tag: str, out: list, depth: int) -> None:
+        level = _HEADING_TAGS.get(tag)
+        if level is not None:
+            self._heading(el, level, out)
+        elif tag in _PRE_TAGS:
+            self._code(el, out)
+        elif tag == "table":
+            if "highlighttable" in (el.get("class") or ""):
+                cells = _CODE_CELL(el)  # Pygments line numbers sit in the first cell
+                if cells:
+                    self.container(cells[0], out, depth)
+            else:
+                self._table(el, out, depth)
+        elif tag in ("ul", "ol", "menu", "dir"):
+            self._list(el, tag == "ol", out, depth)
+        elif tag == "blockquote":
+            inner: list = []
+            self.container(el, inner, depth)
+            if inner:
+                body = _join_blocks(inner)
+                quoted = "\n".join(f"> {line}" if line else ">" for line in body.split("\n"))
+                out.append(("quote", quoted, "\n".join(b[2] for b in inner if b[2])))
+        elif tag == "hr":
+            out.append(("hr", "---", ""))
+        else:
+            self.container(el, out, depth)
+
+    def _heading(self, el, level: int, out: list) -> None:
+        md: list[str] = []
+        tx: list[str] = []
+        self._inline_children(el, md, tx)
+        text = _WS.sub(" ", "".join(tx).replace(_LINE_BREAK, " ")).strip().rstrip("¶").rstrip()
+        if not text:
+            return
+        mdtext = _WS.sub(" ", "".join(md).replace(_LINE_BREAK, " ")).strip().rstrip("¶").rstrip()
+        self.headings.append(Heading(level, text, _anchor(el)))
+        out.append(("h", "#" * level + " " + mdtext, text))
+
+    def _code(self, el, out: list) -> None:
+        if _PRE_NEEDS_WALK(el):
+            parts: list[str] = []
+            _code_text(el, parts)
+            code = "".join(parts)
+        else:
+            code = "".join(el.itertext())
+        code = code.replace("\r\n", "\n").replace("\r", "\n").expandtabs(8)
+        lines = [line.rstrip() for line in code.split("\n")]
+        while lines and not lines[0]:
+            del lines[0]
+        while lines and not lines[-1]:
+            lines.pop()
+        if not lines:
+            return
+        code = "\n".join(lines)
+        fence = "```"
+        while fence in code:
+            fence += "`"
+        text_lines: list[str] = []
+        for line in lines:  # in the plain text, runs of blank lines become one
+            if line or (text_lines and text_lines[-1]):
+                text_lines.append(line)
+        out.append(("code", f"{fence}{_code_language(el)}\n{code}\n{fence}", "\n".join(text_lines)))
+
+    def _list(self, el, ordered: bool, out: list, depth: int) -> None:
+        number = 1
+        if ordered:
+            try:
+                number = int(el.get("start") or 1)
+            except ValueError:
+                number = 1
+        items_md: list[str] = []
+        items_tx: list[str] = []
+        for child in el:
+            tag = child.tag
+            if tag.__class__ is not str or self._excluded(child, tag):
+                continue
+            inner: list = []
+            if tag == "li":
+                self.container(child, inner, depth)
+            elif tag in _BLOCK_TAGS:  # a stray block (often a nested <ul>) directly in the list
+                self._block(child, tag, inner, depth)
+            else:
+                self.container(child, inner, depth)
+            if not inner:
+                continue
+            if tag != "li" and items_md and inner[0][0] == "list":
+                items_md[-1] += "\n" + _indent(_join_blocks(inner), " " * 2)
+                items_tx.extend(b[2] for b in inner if b[2])
+                continue
+            marker = f"{number}. " if ordered else "- "
+            number += 1
+            body = _join_blocks(inner)
+            items_md.append(marker + _indent(body, " " * len(marker), first=False))
+            items_tx.extend(b[2] for b in inner if b[2])
+        if items_md:
+            out.append(("list", "\n".join(items_md), "\n".join(items_tx)))
+
+    def _table(self, el, out: list, depth: int) -> None:
+        for child in el:
+            if child.tag == "caption" and not self._excluded(child, "caption"):
+                self.container(child, out, depth)
+        rows: list[list[tuple[str, str]]] = []
+        header = False
+        spans: dict[int, int] = {}  # column -> rows still covered by a rowspan from above
+        for tr in _ROWS(el):
+            if self._excluded(tr, "tr"):
+                continue
+            row: list[tuple[str, str]] = []
+            all_th = True
+            col = 0
+            for cell in tr:
+                tag = cell.tag
+                if tag not in ("td", "th") or self._excluded(cell, tag):
+                    continue
+                while spans.get(col):
+                    spans[col] -= 1
+                    row.append(("", ""))
+                    col += 1
+                all_th = all_th and tag == "th"
+                colspan = _span(cell.get("colspan"))
+                rowspan = _span(cell.get("rowspan"))
+                row.append(self._cell(cell, depth))
+                row.extend([("", "")] * (colspan - 1))
+                if rowspan > 1:
+                    for c in range(col, col + colspan):
+                        spans[c] = rowspan - 1
+                col += colspan
+            while any(v for c, v in spans.items() if c >= col):
+                if spans.get(col):
+                    spans[col] -= 1
+                row.append(("", ""))
+                col += 1
+            if not row:
+                continue
+            if not rows:
+                header = all_th or tr.getparent().tag == "thead"
+            rows.append(row)
+        if not rows:
+            return
+        width = max(len(r) for r in rows)
+        md_rows = [[c[0] for c in r] + [""] * (width - len(r)) for r in rows]
+        if not header:
+            md_rows.insert(0, [""] * width)
+        lines = ["| " + " | ".join(md_rows[0]) + " |", "|" + "---|" * width]
+        lines.extend("| " + " | ".join(r) + " |" for r in md_rows[1:])
+        text = "\n".join(" | ".join(c[1] for c in r if c[1]) for r in rows)
+        out.append(("table", "\n".join(lines), _strip_blank_lines(text)))
+
+    def _cell(self, cell, depth: int) -> tuple[str, str]:
+        inner: list = []
+        self.container(cell, inner, depth)
+        md_parts = []
+        for kind, md, _ in inner:
+            if kind == "code":
+                code = " ".join(md.split("\n")[1:-1]).strip()
+                md_parts.append(_code_span(" ".join(code.split())))
+            else:
+                md_parts.extend(line.strip() for line in md.split("\n") if line.strip())
+        md = "<br>".join(md_parts).replace("|", "\\|")
+        text = " ".join(" ".join(b[2].split()) for b in inner if b[2])
+        return md, text
+
+    # -- inline ---------------------------------------------------------------------------
+
+    def _inline_children(self, el, md: list[str], tx: list[str]) -> None:
+        text = el.text
+        if text:
+            md.append(_escape(text))
+            tx.append(text)
+        for child in el:
+            tag = child.tag
+            if tag.__class__ is str and not self._excluded(child, tag):
+                self._inline(child, tag, md, tx)
+            tail = child.tail
+            if tail:
+                md.append(_escape(tail))
+                tx.append(tail)
+
+    def _inline(self, el, tag: str, md: list[str], tx: list[str]) -> None:
+        if tag in _CODE_TAGS:
+            code = " ".join("".join(el.itertext()).split())
+            if code:
+                md.append(_code_span(code))
+                tx.append(code)
+            return
+        if tag == "br":
+            md.append(_LINE_BREAK)
+            tx.append(_LINE_BREAK)
+            return
+        if tag == "img":
+            src = el.get("src")
+            url = self._resolve(src) if src and not src.startswith("data:") else None
+            if url:
+                alt = " ".join((el.get("alt") or "").split())
+                md.append(f"![{_escape(alt)}]({_url(url)})")
+            return
+        inner_md: list[str] = []
+        inner_tx: list[str] = []
+        if tag in _BLOCK_TAGS or tag in _PRE_TAGS:
+            md.append(" ")
+            tx.append(" ")
+        self._inline_children(el, inner_md, inner_tx)
+        content = "".join(inner_md)
+        tx.extend(inner_tx)
+        core = content.strip()
+        if not core:
+            if content:
+                md.append(" ")
+            return
+        lead = " " if content[0].isspace() else ""
+        trail = " " if content[-1].isspace() else ""
+        if tag == "a":
+            href = el.get("href")
+            url = self._resolve(href) if href else None
+            if url:
+                core = f"[{core}]({_url(url)})"
+        elif tag in ("b", "strong"):
+            core = f"**{core}**"
+        elif tag in ("i", "em", "cite", "dfn", "var"):
+            core = f"*{core}*"
+        elif tag in ("del", "s", "strike"):
+            core = f"~~{core}~~"
+        md.append(lead + core + trail)
+        if tag in _BLOCK_TAGS:
+            md.append(" ")
+            tx.append(" ")
+
+
+def _has_block_child(el: etree._Element) -> bool:
+    return len(el) > 0 and any(child.tag in _BLOCK_TAGS for child in el)
+
+
+def _append_text(el: etree._Element, md: list[str], tx: list[str]) -> None:
+    text = " ".join(el.itertext())
+    md.append(_escape(text))
+    tx.append(text)
+
+
+def _flush(out: list, md: list[str], tx: list[str]) -> None:
+    if not md:
+        return
+    mdtext = _collapse("".join(md))
+    if mdtext:
+        if _BLOCK_START.match(mdtext):
+            mdtext = "\\" + mdtext
+        elif _ORDERED_START.match(mdtext):
+            mdtext = _ORDERED_START.sub(r"\1\\\2", mdtext, count=1)
+        out.append(("p", mdtext.replace("\n", "  \n"), _collapse("".join(tx))))
+    md.clear()
+    tx.clear()
+
+
+def _collapse(text: str) -> str:
+    text = _WS.sub(" ", text)
+    if _LINE_BREAK in text:
+        text = _BREAK_SPACES.sub(_LINE_BREAK, text).strip(" " + _LINE_BREAK)
+        return text.replace(_LINE_BREAK, "\n")
+    return text.strip()
+
+
+def _join_blocks(blocks: list) -> str:
+    parts: list[str] = []
+    previous = None
+    for kind, md, _ in blocks:
+        if parts:
+            parts.append("\n" if "list" in (kind, previous) and "p" in (kind, previous) else "\n\n")
+        parts.append(md)
+        previous = kind
+    return "".join(parts)
+
+
+def _indent(text: str, prefix: str, first: bool = True) -> str:
+    lines = text.split("\n")
+    start = 0 if first else 1
+    for i in range(start, len(lines)):
+        if lines[i]:
+            lines[i] = prefix + lines[i]
+    return "\n".join(lines)
+
+
+def _strip_blank_lines(text: str) -> str:
+    return "\n".join(line for line in text.split("\n") if line.strip())
+
+
+def _span(value: str | None) -> int:
+    try:
+        return max(1, min(int(value or 1), 100))
+    except ValueError:
+        return 1
+
+
+def _code_span(code: str) -> str:
+    if "`" not in code:
+        return f"`{code}`"
+    ticks = "``"
+    while ticks in code:
+        ticks += "`"
+    return f"{ticks} {code} {ticks}"
+
+
+def _url(url: str) -> str:
+    return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
+
+
+def _code_text(el: etree._Element, parts: list[str]) -> None:
+    """The text of a <pre>, without line numbers and copy buttons, with <br> as a newline."""
+    if el.text:
+        parts.append(el.text)
+    for child in el:
+        tag = child.tag
+        if tag == "br":
+            parts.append("\n")
+        elif tag.__class__ is str and tag not in ("button", "script", "style"):
+            cls = child.get("class") or ""
+            if "lineno" not in cls and "copy" not in cls:
+                _code_text(child, parts)
+        if child.tail:
+            parts.append(child.tail)
+
+
+def _code_language(pre: etree._Element) -> str:
+    """The language a code block is marked up as (code, pre and two wrappers are looked at)."""
+    candidates = [child for child in pre if child.tag == "code"][:1]
+    candidates.append(pre)
+    parent = pre.getparent()
+    for _ in range(3):
+        if parent is None:
+            break
+        candidates.append(parent)
+        parent = parent.getparent()
+    for el in candidates:
+        for attr in ("data-lang", "data-language"):
+            value = el.get(attr)
+            if value and value.strip().lower() not in _NO_LANGUAGE:
+                return value.strip()
+        cls = el.get("class")
+        if not cls:
+            continue
+        for match in _LANG_CLASS.finditer(cls):
+            lang = match.group(1) or match.group(2)
+            if lang.lower() not in _NO_LANGUAGE:
+                return lang
+        names = cls.split()
+        if "sourceCode" in names:  # pandoc
+            others = [n for n in names if n != "sourceCode"]
+            if others:
+                return others[0]
+    return ""
+
+
+def _mostly_links(el: etree._Element) -> bool:
+    total = len("".join("".join(el.itertext()).split()))
+    if not total:
+        return True
+    linked = sum(len("".join("".join(a.itertext()).split())) for a in el.iter("a"))
+    return linked / total >= 0.5
+
+
+def _is_section(el: etree._Element) -> bool:
+    if el.tag == "section":
+        return True
+    cls = el.get("class")
+    return bool(cls) and not _SECTION_CLASSES.isdisjoint(cls.split())
+
+
+def _empty_target(el: etree._Element) -> str | None:
+    if el.tag == "a" and len(el) == 0 and not (el.text or "").strip():
+        return el.get("id") or el.get("name") or None
+    return None
+
+
+def _anchor(h: etree._Element) -> str | None:
+    """The fragment that points at a heading."""
+    anchor = h.get("id")
+    if anchor:
+        return anchor
+    for el in h.iterdescendants():
+        if el.tag == "a":
+            href = el.get("href") or ""
+            if len(href) > 1 and href[0] == "#" and "headerlink" in (el.get("class") or ""):
+                return href[1:]
+        if el.tag.__class__ is str:
+            target = el.get("id") or (el.get("name") if el.tag == "a" else None)
+            if target:
+                return target
+    for el in h.iterdescendants("a"):
+        href = el.get("href") or ""
+        if len(href) > 1 and href[0] == "#" and not "".join(el.itertext()).strip("¶#§ \n"):
+            return href[1:]
+    node = h
+    for _ in range(6):  # DocBook: h2 inside div.titlepage > div > div inside div.section
+        previous = node.getprevious()
+        if previous is not None:
+            target = _empty_target(previous)
+            if target:
+                return target
+        parent = node.getparent()
+        if parent is None:
+            return None
+        if _is_section(parent):
+            anchor = parent.get("id")
+            if anchor:
+                first = _FIRST_HEADING(parent)
+                if first and first[0] is h:
+                    return anchor
+            return None
+        node = parent
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# Metadata and links
+
+
+def _clean(value: str | None) -> str | None:
+    if not value:
+        return None
+    value = " ".join(value.split())
+    return value or None
+
+
+def _meta(root: etree._Element) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for meta in _META(root):
+        key = meta.get("name") or meta.get("property") or meta.get("http-equiv")
+        if key:
+            key = key.strip().lower()
+            if key not in found:
+                content = _clean(meta.get("content"))
+                if content:
+                    found[key] = content
+    return found
+
+
+def _document_base(root: etree._Element, base_url: str) -> str:
+    for href in _BASE_HREF(root):
+        href = href.strip()
+        if not href:
+            break
+        try:
+            joined = urljoin(base_url, href)
+        except ValueError:
+            break
+        if joined.lower().startswith(("http://", "https://")):
+            return joined
+        break
+    return base_url
+
+
+class _Resolver:
+    """Resolves hrefs against the document base, remembering each one."""
+
+    __slots__ = ("base", "cache")
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.cache: dict[str, str | None] = {}
+
+    def __call__(self, href: str) -> str | None:
+        try:
+            return self.cache[href]
+        except KeyError:
+            pass
+        url = href.strip()
+        if "\n" in url or "\t" in url or "\r" in url:
+            url = url.replace("\n", "").replace("\t", "").replace("\r", "")
+        if url[:11].lower().startswith(_SKIP_SCHEMES):
+            resolved = None
+        else:
+            try:
+                resolved = urljoin(self.base, url) or None
+            except ValueError:
+                resolved = None
+        self.cache[href] = resolved
+        return resolved
+
+
+def _links(root: etree._Element, resolve: _Resolver) -> list[str]:
+    seen: set[str] = set()
+    links: list[str] = []
+    done: set[str] = set()
+    for href in _HREFS(root):
+        if href in done:
+            continue
+        done.add(href)
+        url = resolve(href)
+        if not url:
+            continue
+        url = url.partition("#")[0]
+        if url not in seen and url[:8].lower().startswith(("http://", "https://")):
+            seen.add(url)
+            links.append(url)
+    return links
+
+
+# --------------------------------------------------------------------------------------------
+# Entry points
+
+
+def extract_page(root: etree._Element, base_url: str) -> ExtractedPage:
+    """Extract metadata, main content (Markdown and text), headings and links from a document.
+
+    ``root`` is a parsed document (for example Scrapy's ``response.selector.root``); it is only
+    read. ``base_url`` is the URL the document was fetched from. Never raises: whatever cannot be
+    extracted is left empty.
+    """
+    page = ExtractedPage()
+    if root is None or not hasattr(root, "xpath"):
+        return page
+    base_url = base_url or ""
+    try:
+        base = _document_base(root, base_url)
+        resolve = _Resolver(base)
+        page.links = _links(root, resolve)
+    except Exception:  # never let one odd page stop a crawl
+        logger.debug("link extraction failed for %s", base_url, exc_info=True)
+        resolve = _Resolver(base_url)
+
+    try:
+        _fill_metadata(page, root, resolve)
+    except Exception:
+        logger.debug("metadata extraction failed for %s", base_url, exc_info=True)
+
+    try:
+        _fill_content(page, root, resolve)
+    except Exception:
+        logger.debug("content extraction failed for %s", base_url, exc_info=True)
+
+    if page.title is None:
+        page.title = next((h.text for h in page.headings if h.level == 1), None)
+        if page.title is None:
+            for h1 in root.iter("h1"):
+                page.title = _clean("".join(h1.itertext()).replace("¶", ""))
+                break
+    return page
+
+
+def _fill_metadata(page: ExtractedPage, root: etree._Element, resolve: _Resolver) -> None:
+    for title in _TITLE(root):
+        page.title = _clean(title.text_content() if len(title) else title.text)
+    meta = _meta(root)
+    page.description = meta.get("description") or meta.get("og:description")
+    doc = root.getroottree().getroot()
+    language = _clean(doc.get("lang") or doc.get("{http://www.w3.org/XML/1998/namespace}lang"))
+    language = language or _clean(doc.get("xml:lang")) or meta.get("content-language")
+    if not language and meta.get("og:locale"):
+        language = meta["og:locale"].replace("_", "-")
+    page.language = language
+    for link in _CANONICAL(root):
+        if "canonical" in link.get("rel", "").lower().split():
+            href = link.get("href", "").strip()
+            if href:
+                canonical = resolve(href)
+                if canonical and canonical.lower().startswith(("http://", "https://")):
+                    page.canonical_url = canonical
+                break
+
+
+def _fill_content(page: ExtractedPage, root: etree._Element, resolve: _Resolver) -> None:
+    main = _main_content(root)
+    if page.language is None:
+        for el in (main, *main.iterancestors()):
+            lang = _clean(el.get("lang"))
+            if lang:
+                page.language = lang
+                break
+    renderer = _Renderer(resolve, keep_headers=main.tag not in ("body", "html"))
+    blocks: list = []
+    try:
+        renderer.container(main, blocks, 0)
+    except RecursionError:  # pathological nesting: fall back to the bare text
+        renderer.headings.clear()
+        text = _collapse(" ".join(main.itertext()))
+        blocks = [("p", _escape(text), text)] if text else []
+    page.headings = renderer.headings
+    page.markdown = "\n\n".join(b[1] for b in blocks)
+    page.text = "\n".join(b[2] for b in blocks if b[2])
+    page.word_count = sum(1 for word in page.text.split() if _HAS_WORD(word))
+    normalised = " ".join(page.text.split())
+    page.content_hash = hashlib.sha256(normalised.encode("utf-8", "replace")).hexdigest()
+
+
+def extract_html(html: str | bytes, base_url: str, encoding: str | None = None) -> ExtractedPage:
+    """Parse ``html`` (text, or bytes in ``encoding`` / the declared one) and extract it."""
+    root = _parse(html, encoding, base_url)
+    if root is None:
+        return ExtractedPage()
+    return extract_page(root, base_url)
