@@ -13,12 +13,13 @@ re-parse every page with BeautifulSoup and is an order of magnitude slower.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import logging
 import re
 import threading
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
 from lxml import html as lxml_html
@@ -69,11 +70,22 @@ def _parser() -> etree.HTMLParser:
     return parser
 
 
+def _guess_encoding(body: bytes) -> str | None:
+    for encoding in ("ascii", "utf-8", "cp1252"):
+        try:
+            body.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    return None
+
+
 def _parse(markup: str | bytes, encoding: str | None, base_url: str) -> etree._Element | None:
     if isinstance(markup, (bytes, bytearray, memoryview)):
         content_type = f"text/html; charset={encoding}" if encoding else None
-        # BOM, then the given encoding, then <meta charset>, then UTF-8; never raises on bad bytes.
-        _, text = html_to_unicode(content_type, bytes(markup))
+        # BOM, then the given encoding, then <meta charset>, then a guess (as Scrapy's
+        # TextResponse does), then UTF-8 with replacement characters; never raises.
+        _, text = html_to_unicode(content_type, bytes(markup), auto_detect_fun=_guess_encoding)
     elif isinstance(markup, str):
         text = markup
     else:
@@ -113,6 +125,9 @@ _BLOCK_TAGS = _words(
 )
 # Inline elements with a Markdown rendering; other inline elements are transparent.
 _INLINE_FORMAT_TAGS = _words("a b strong i em cite dfn var code tt kbd samp img br del s strike")
+_CONTAINER_TAGS = _BLOCK_TAGS - _words(
+    "h1 h2 h3 h4 h5 h6 pre listing xmp plaintext table ul ol menu dir blockquote hr"
+)
 _CODE_TAGS = _words("code tt kbd samp")
 _PRE_TAGS = _words("pre listing xmp plaintext")
 
@@ -157,57 +172,58 @@ _HEADERLINK_TEXTS = frozenset(("", "¶", "#", "§", "🔗", "⚓", "link"))
 _NO_LANGUAGE = frozenset(("default", "none", "nohighlight", "no-highlight"))
 _SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "vbscript:", "about:", "blob:")
 
-# Where the main content is, most specific first; the outermost match with text wins.
-_MAIN_XPATHS = [
-    etree.XPath(x)
-    for x in (
-        "//*[@role='main']",
-        f"//article[{_has_class('md-content__inner')}]",
-        "//main",
-        "//article",
-        f"//div[{_has_class('body')}]",
-        f"//div[{_has_class('document')}]",
-        f"//*[{_has_class('rst-content')}]",
-        f"//div[{_has_class('md-content')}]",
-        "//div[" + " or ".join(_has_class(c) for c in _DOCBOOK_DIVS.split()) + "]",
-        "//*[@id='content']",
-        f"//*[{_has_class('content')}]",
-    )
-]
+# Where the main content is, most specific first (libxml2 is slow at predicates such as
+# //*[@role='main'] but fast at returning attributes, so candidates are found through those).
+_ROLE_ATTRS = etree.XPath("//@role")
+_MAIN_ELEMENTS = etree.XPath("//main|//article")
+_CLASS_ATTRS = etree.XPath("//div/@class|//section/@class|//td/@class")
+_ID_ATTRS = etree.XPath("//@id")
+_RANK_BODY, _RANK_DOCUMENT, _RANK_RST, _RANK_MD, _RANK_DOCBOOK, _RANK_CONTENT = range(6)
+_CLASS_RANKS = {
+    "body": _RANK_BODY,
+    "document": _RANK_DOCUMENT,
+    "rst-content": _RANK_RST,
+    "md-content": _RANK_MD,
+    **dict.fromkeys(_DOCBOOK_DIVS.split(), _RANK_DOCBOOK),
+    "content": _RANK_CONTENT,
+}
+_RANKED_CLASS = re.compile(
+    r"(?:^|\s)(?:" + "|".join(map(re.escape, _CLASS_RANKS)) + r")(?:\s|$)"
+).search
 _HAS_TEXT = etree.XPath("boolean(normalize-space(.))")
 _HAS_HEADING = etree.XPath("boolean(.//h1|.//h2|.//h3|.//h4|.//h5|.//h6)")
 _FIRST_HEADING = etree.XPath("(.//h1|.//h2|.//h3|.//h4|.//h5|.//h6)[1]")
-_PRE_NEEDS_WALK = etree.XPath(
-    "boolean(.//br|.//button|.//*[contains(@class, 'lineno') or contains(@class, 'copy')])"
-)
 _BASE_HREF = etree.XPath("(//base[@href])[1]/@href")
 _TITLE = etree.XPath("(//title[not(ancestor::svg)])[1]")
 _META = etree.XPath("//meta[@content]")
 _CANONICAL = etree.XPath("//link[@href][@rel]")
 _HREFS = etree.XPath("//a/@href|//area/@href")
-_ROWS = etree.XPath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")
 _CODE_CELL = etree.XPath(f"(.//td[{_has_class('code')}])[1]|(.//td)[last()]")
 
-_WS = re.compile(r"\s+")
 _LANG_CLASS = re.compile(
     r"(?:^|\s)(?:language|lang|highlight|source)-([A-Za-z0-9_+#.-]+)|brush:\s*([\w+#.-]+)"
 )
+_WRAPPER_LANG_CLASS = re.compile(r"(?:^|\s)(?:language|highlight)-([A-Za-z0-9_+#.-]+)()")
+_NEEDS_ESCAPE = re.compile(r"[\\`*_\[\]<]").search
 _MD_ESCAPE = re.compile(r"([\\`*\[\]]|(?<![^\W_])_|_(?![^\W_])|<(?=[A-Za-z/!?]))")
-_BLOCK_START = re.compile(r"^(?:[#>+=|]|-(?:\s|$|-))")  # would start a heading, quote, list...
+_BLOCK_START = re.compile(r"[#>+=|~]|-(?:\s|$|-)").match
 _ORDERED_START = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
 _EDIT_LINK = re.compile(
     r"^(?:edit|view|show|improve|suggest|report)\b.{0,30}\b(?:github|gitlab|bitbucket|source|"
     r"page|this page|an issue|on codeberg)$|^page source$",
     re.IGNORECASE,
 )
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:").match
+_PRE_JUNK = re.compile(r'<br|<button|<script|<style|class="[^"]*(?:lineno|copy)').search
+_DISPLAY_NONE = re.compile(r"display\s*:\s*none", re.IGNORECASE).search
 _LINE_BREAK = "\ue000"  # stands for <br> until whitespace is collapsed
-_BREAK_SPACES = re.compile(" ?\ue000 ?")
-_HAS_WORD = re.compile(r"\w").search
+_BREAKS = re.compile(" ?(?:\ue000 ?)+")
+_NOT_A_WORD = re.compile(r"(?<!\S)[^\w\s]+(?!\S)").findall
 _MAX_DEPTH = 120  # deeper subtrees are flattened to text rather than recursed into
 
 
 def _escape(text: str) -> str:
-    return _MD_ESCAPE.sub(r"\\\1", text)
+    return _MD_ESCAPE.sub(r"\\\1", text) if _NEEDS_ESCAPE(text) else text
 
 
 def _classes(el: etree._Element) -> list[str]:
@@ -234,16 +250,63 @@ def _common_ancestor(nodes: list[etree._Element]) -> etree._Element:
     return chain[best]
 
 
+def _pick(found: list[etree._Element]) -> etree._Element | None:
+    """The outermost of the candidates (their common ancestor if there are several)."""
+    if not found:
+        return None
+    if len(found) > 1:
+        members = {id(el) for el in found}  # the proxies stay alive in found, so ids are stable
+        outermost = []
+        for el in found:
+            parent = el.getparent()
+            while parent is not None and id(parent) not in members:
+                parent = parent.getparent()
+            if parent is None:
+                outermost.append(el)
+        found = outermost
+    found = [el for el in found if _HAS_TEXT(el)]
+    if not found:
+        return None
+    return found[0] if len(found) == 1 else _common_ancestor(found)
+
+
 def _main_content(root: etree._Element) -> etree._Element:
-    for xpath in _MAIN_XPATHS:
-        found = [el for el in xpath(root) if _HAS_TEXT(el)]
-        if not found:
+    main = _pick([a.getparent() for a in _ROLE_ATTRS(root) if a.strip().lower() == "main"])
+    if main is not None:
+        return main
+    elements = _MAIN_ELEMENTS(root)
+    if elements:
+        for wanted in ("md-content__inner", "main", "article"):
+            if wanted == "md-content__inner":
+                found = [
+                    el
+                    for el in elements
+                    if el.tag == "article" and wanted in (el.get("class") or "").split()
+                ]
+            else:
+                found = [el for el in elements if el.tag == wanted]
+            main = _pick(found)
+            if main is not None:
+                return main
+    ranked: list[list[etree._Element]] = [[] for _ in range(_RANK_CONTENT + 1)]
+    for value in _CLASS_ATTRS(root):
+        if _RANKED_CLASS(value) is None:
             continue
-        members = {id(el) for el in found}
-        outermost = [el for el in found if not any(id(a) in members for a in el.iterancestors())]
-        if len(outermost) == 1:
-            return outermost[0]
-        return _common_ancestor(outermost)
+        ranks = {_CLASS_RANKS.get(name) for name in value.split()}
+        ranks.discard(None)
+        if ranks:
+            el = value.getparent()
+            for rank in ranks:
+                if rank == _RANK_CONTENT or el.tag == "div":
+                    ranked[rank].append(el)
+    for rank, found in enumerate(ranked):
+        if rank == _RANK_CONTENT:  # #content before .content
+            main = _pick([a.getparent() for a in _ID_ATTRS(root) if a == "content"])
+            if main is not None:
+                return main
+        main = _pick(found)
+        if main is not None:
+            return main
     for body in root.iter("body"):
         return body
     return root
@@ -270,40 +333,39 @@ class _Renderer:
             return True
         if tag == "header":
             return not (self._keep_headers and _HAS_HEADING(el))
-        cls = el.get("class")
-        classes = cls.split() if cls else ()
         if tag == "aside":
             role = el.get("role") or ""
-            return not (
-                _CONTENT_ASIDE_CLASSES.intersection(classes)
-                or (role.startswith("doc-") and role != "doc-toc")
+            return _CONTENT_ASIDE_CLASSES.isdisjoint((el.get("class") or "").split()) and not (
+                role.startswith("doc-") and role != "doc-toc"
             )
-        if classes and not _DROP_CLASSES.isdisjoint(classes):
-            return True
-        role = el.get("role")
-        if role is not None and role in _DROP_ROLES:
-            return True
-        if el.get("hidden") is not None or el.get("aria-hidden") == "true":
-            return True
-        style = el.get("style")
-        if style and "none" in style and re.search(r"display\s*:\s*none", style):
-            return True
-        if tag == "a":
-            return self._junk_link(el)
-        if (
-            (classes and not _TOC_CLASSES.isdisjoint(classes))
-            or el.get("id") in _TOC_IDS
-            or (role == "doc-toc")
-        ):
-            return _mostly_links(el)
-        return False
+        attributes = el.items()
+        if not attributes:
+            return False
+        toc = False
+        for name, value in attributes:
+            if name == "class":
+                classes = value.split()
+                if not _DROP_CLASSES.isdisjoint(classes):
+                    return True
+                toc = toc or not _TOC_CLASSES.isdisjoint(classes)
+            elif name == "role":
+                if value in _DROP_ROLES:
+                    return True
+                toc = toc or value == "doc-toc"
+            elif name == "hidden" or (name == "aria-hidden" and value == "true"):
+                return True
+            elif name == "style":
+                if "none" in value and _DISPLAY_NONE(value):
+                    return True
+            elif name == "id":
+                toc = toc or value in _TOC_IDS
+            elif name == "href" and tag == "a" and self._junk_link(el, value):
+                return True
+        return toc and _mostly_links(el)
 
     @staticmethod
-    def _junk_link(a: etree._Element) -> bool:
-        href = a.get("href")
-        if href is None:
-            return False
-        text = " ".join("".join(a.itertext()).split()) if len(a) else (a.text or "").strip()
+    def _junk_link(a: etree._Element, href: str) -> bool:
+        text = " ".join(_text(a).split()) if len(a) else (a.text or "").strip()
         if href.startswith("#") and text in _HEADERLINK_TEXTS:
             return True  # a permalink next to a heading
         return len(text) < 50 and _EDIT_LINK.match(text) is not None
@@ -312,6 +374,12 @@ class _Renderer:
 
     def container(self, el: etree._Element, out: list, depth: int) -> None:
         """Render the content of ``el`` as a sequence of blocks appended to ``out``."""
+        if not len(el):  # text only: the commonest case, a plain <p> or <li>
+            text = el.text
+            if text and not text.isspace():
+                text = " ".join(text.split())
+                out.append(("p", _paragraph(_escape(text)), text))
+            return
         md: list[str] = []
         tx: list[str] = []
         if depth > _MAX_DEPTH:
@@ -322,14 +390,15 @@ class _Renderer:
 
     def _flow(self, el, out: list, md: list[str], tx: list[str], depth: int) -> None:
         text = el.text
-        if text:
+        if text and (md or not text.isspace()):  # whitespace starting a paragraph goes anyway
             md.append(_escape(text))
             tx.append(text)
         for child in el:
             tag = child.tag
             if tag.__class__ is str and not self._excluded(child, tag):
                 if tag in _BLOCK_TAGS:
-                    _flush(out, md, tx)
+                    if md:
+                        _flush(out, md, tx)
                     self._block(child, tag, out, depth + 1)
                 elif tag in _INLINE_FORMAT_TAGS and not _has_block_child(child):
                     self._inline(child, tag, md, tx)
@@ -338,11 +407,14 @@ class _Renderer:
                 else:
                     self._flow(child, out, md, tx, depth + 1)  # transparent (span, font, ...)
             tail = child.tail
-            if tail:
+            if tail and (md or not tail.isspace()):
                 md.append(_escape(tail))
                 tx.append(tail)
 
     def _block(self, el, tag: str, out: list, depth: int) -> None:
+        if tag in _CONTAINER_TAGS:
+            self.container(el, out, depth)
+            return
         level = _HEADING_TAGS.get(tag)
         if level is not None:
             self._heading(el, level, out)
@@ -373,21 +445,15 @@ class _Renderer:
         md: list[str] = []
         tx: list[str] = []
         self._inline_children(el, md, tx)
-        text = _WS.sub(" ", "".join(tx).replace(_LINE_BREAK, " ")).strip().rstrip("¶").rstrip()
+        text = " ".join("".join(tx).replace(_LINE_BREAK, " ").split()).rstrip("¶").rstrip()
         if not text:
             return
-        mdtext = _WS.sub(" ", "".join(md).replace(_LINE_BREAK, " ")).strip().rstrip("¶").rstrip()
+        mdtext = " ".join("".join(md).replace(_LINE_BREAK, " ").split()).rstrip("¶").rstrip()
         self.headings.append(Heading(level, text, _anchor(el)))
         out.append(("h", "#" * level + " " + mdtext, text))
 
     def _code(self, el, out: list) -> None:
-        if _PRE_NEEDS_WALK(el):
-            parts: list[str] = []
-            _code_text(el, parts)
-            code = "".join(parts)
-        else:
-            code = "".join(el.itertext())
-        code = code.replace("\r\n", "\n").replace("\r", "\n").expandtabs(8)
+        code = _code_text(el).replace("\r\n", "\n").replace("\r", "\n")
         lines = [line.rstrip() for line in code.split("\n")]
         while lines and not lines[0]:
             del lines[0]
@@ -446,7 +512,7 @@ class _Renderer:
         rows: list[list[tuple[str, str]]] = []
         header = False
         spans: dict[int, int] = {}  # column -> rows still covered by a rowspan from above
-        for tr in _ROWS(el):
+        for tr in _rows(el):
             if self._excluded(tr, "tr"):
                 continue
             row: list[tuple[str, str]] = []
@@ -469,7 +535,7 @@ class _Renderer:
                     for c in range(col, col + colspan):
                         spans[c] = rowspan - 1
                 col += colspan
-            while any(v for c, v in spans.items() if c >= col):
+            while spans and any(v for c, v in spans.items() if c >= col):
                 if spans.get(col):
                     spans[col] -= 1
                 row.append(("", ""))
@@ -491,6 +557,9 @@ class _Renderer:
         out.append(("table", "\n".join(lines), _strip_blank_lines(text)))
 
     def _cell(self, cell, depth: int) -> tuple[str, str]:
+        if len(cell) == 0:
+            text = " ".join((cell.text or "").split())
+            return _escape(text).replace("|", "\\|"), text
         inner: list = []
         self.container(cell, inner, depth)
         md_parts = []
@@ -522,7 +591,7 @@ class _Renderer:
 
     def _inline(self, el, tag: str, md: list[str], tx: list[str]) -> None:
         if tag in _CODE_TAGS:
-            code = " ".join("".join(el.itertext()).split())
+            code = " ".join(_text(el).split())
             if code:
                 md.append(_code_span(code))
                 tx.append(code)
@@ -570,6 +639,17 @@ class _Renderer:
             tx.append(" ")
 
 
+def _rows(table: etree._Element) -> list[etree._Element]:
+    rows = []
+    for child in table:
+        tag = child.tag
+        if tag == "tr":
+            rows.append(child)
+        elif tag in ("thead", "tbody", "tfoot"):
+            rows.extend(tr for tr in child if tr.tag == "tr")
+    return rows
+
+
 def _has_block_child(el: etree._Element) -> bool:
     return len(el) > 0 and any(child.tag in _BLOCK_TAGS for child in el)
 
@@ -585,21 +665,26 @@ def _flush(out: list, md: list[str], tx: list[str]) -> None:
         return
     mdtext = _collapse("".join(md))
     if mdtext:
-        if _BLOCK_START.match(mdtext):
-            mdtext = "\\" + mdtext
-        elif _ORDERED_START.match(mdtext):
-            mdtext = _ORDERED_START.sub(r"\1\\\2", mdtext, count=1)
-        out.append(("p", mdtext.replace("\n", "  \n"), _collapse("".join(tx))))
+        out.append(("p", _paragraph(mdtext).replace("\n", "  \n"), _collapse("".join(tx))))
     md.clear()
     tx.clear()
 
 
+def _paragraph(md: str) -> str:
+    """Escape what would make a paragraph's first characters a heading, quote, list..."""
+    if _BLOCK_START(md):
+        return "\\" + md
+    if _ORDERED_START.match(md):
+        return _ORDERED_START.sub(r"\1\\\2", md, count=1)
+    return md
+
+
 def _collapse(text: str) -> str:
-    text = _WS.sub(" ", text)
+    text = " ".join(text.split())
     if _LINE_BREAK in text:
-        text = _BREAK_SPACES.sub(_LINE_BREAK, text).strip(" " + _LINE_BREAK)
+        text = _BREAKS.sub(_LINE_BREAK, text).strip(" " + _LINE_BREAK)
         return text.replace(_LINE_BREAK, "\n")
-    return text.strip()
+    return text
 
 
 def _join_blocks(blocks: list) -> str:
@@ -627,6 +712,8 @@ def _strip_blank_lines(text: str) -> str:
 
 
 def _span(value: str | None) -> int:
+    if value is None:
+        return 1
     try:
         return max(1, min(int(value or 1), 100))
     except ValueError:
@@ -646,57 +733,85 @@ def _url(url: str) -> str:
     return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
 
 
-def _code_text(el: etree._Element, parts: list[str]) -> None:
+def _text(el: etree._Element) -> str:
+    """All the text inside ``el`` (serialised by libxml2: far faster than itertext)."""
+    return etree.tostring(el, method="text", encoding="unicode", with_tail=False)
+
+
+def _code_text(pre: etree._Element) -> str:
     """The text of a <pre>, without line numbers and copy buttons, with <br> as a newline."""
-    if el.text:
-        parts.append(el.text)
-    for child in el:
-        tag = child.tag
-        if tag == "br":
-            parts.append("\n")
-        elif tag.__class__ is str and tag not in ("button", "script", "style"):
-            cls = child.get("class") or ""
-            if "lineno" not in cls and "copy" not in cls:
-                _code_text(child, parts)
-        if child.tail:
-            parts.append(child.tail)
+    markup = etree.tostring(pre, encoding="unicode", with_tail=False)
+    if _PRE_JUNK(markup):
+        pre = copy.deepcopy(pre)  # the caller's tree is never modified
+        for el in list(pre.iter()):
+            if el is pre or el.tag.__class__ is not str:
+                continue
+            if el.tag == "br":
+                el.tail = "\n" + (el.tail or "")
+            elif el.tag in ("button", "script", "style") or (
+                "lineno" in (el.get("class") or "") or "copy" in (el.get("class") or "")
+            ):
+                _drop(el)
+    return _text(pre)
+
+
+def _drop(el: etree._Element) -> None:
+    """Remove an element but keep its tail (lxml.html's drop_tree, for any lxml element)."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail:
+        previous = el.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + el.tail
+        else:
+            parent.text = (parent.text or "") + el.tail
+    parent.remove(el)
 
 
 def _code_language(pre: etree._Element) -> str:
-    """The language a code block is marked up as (code, pre and two wrappers are looked at)."""
-    candidates = [child for child in pre if child.tag == "code"][:1]
-    candidates.append(pre)
-    parent = pre.getparent()
-    for _ in range(3):
-        if parent is None:
+    """The language a code block is marked up as (on <code>, <pre> or a wrapper round it)."""
+    for child in pre:
+        if child.tag == "code":
+            lang = _element_language(child, _LANG_CLASS)
+            if lang:
+                return lang
             break
-        candidates.append(parent)
-        parent = parent.getparent()
-    for el in candidates:
-        for attr in ("data-lang", "data-language"):
-            value = el.get(attr)
-            if value and value.strip().lower() not in _NO_LANGUAGE:
-                return value.strip()
-        cls = el.get("class")
-        if not cls:
-            continue
-        for match in _LANG_CLASS.finditer(cls):
+    lang = _element_language(pre, _LANG_CLASS)
+    el = pre.getparent()
+    # Up through wrappers only: div.highlight-x > div.highlight > pre, or with line numbers
+    # div.highlight-x > table > tr > td > div > pre; not into a section full of other things.
+    for _ in range(6):
+        if lang or el is None or (len(el) > 3 and el.tag not in ("table", "tbody", "tr")):
+            break
+        lang = _element_language(el, _WRAPPER_LANG_CLASS)
+        el = el.getparent()
+    return lang
+
+
+def _element_language(el: etree._Element, pattern: re.Pattern[str]) -> str:
+    for attr in ("data-lang", "data-language"):
+        value = el.get(attr)
+        if value and value.strip().lower() not in _NO_LANGUAGE:
+            return value.strip()
+    cls = el.get("class")
+    if cls:
+        for match in pattern.finditer(cls):
             lang = match.group(1) or match.group(2)
             if lang.lower() not in _NO_LANGUAGE:
                 return lang
-        names = cls.split()
-        if "sourceCode" in names:  # pandoc
-            others = [n for n in names if n != "sourceCode"]
-            if others:
-                return others[0]
+        if "sourceCode" in cls:  # pandoc: class="sourceCode python"
+            for name in cls.split():
+                if name != "sourceCode":
+                    return name
     return ""
 
 
 def _mostly_links(el: etree._Element) -> bool:
-    total = len("".join("".join(el.itertext()).split()))
+    total = len("".join(_text(el).split()))
     if not total:
         return True
-    linked = sum(len("".join("".join(a.itertext()).split())) for a in el.iter("a"))
+    linked = sum(len("".join(_text(a).split())) for a in el.iter("a"))
     return linked / total >= 0.5
 
 
@@ -729,7 +844,7 @@ def _anchor(h: etree._Element) -> str | None:
                 return target
     for el in h.iterdescendants("a"):
         href = el.get("href") or ""
-        if len(href) > 1 and href[0] == "#" and not "".join(el.itertext()).strip("¶#§ \n"):
+        if len(href) > 1 and href[0] == "#" and not _text(el).strip("¶#§ \n"):
             return href[1:]
     node = h
     for _ in range(6):  # DocBook: h2 inside div.titlepage > div > div inside div.section
@@ -792,13 +907,29 @@ def _document_base(root: etree._Element, base_url: str) -> str:
 
 
 class _Resolver:
-    """Resolves hrefs against the document base, remembering each one."""
+    """Resolves hrefs against the document base, remembering each one.
 
-    __slots__ = ("base", "cache")
+    The common shapes of reference (``#frag``, ``?q``, ``/path``, ``page.html``, an absolute
+    http(s) URL) are joined by string concatenation, which gives what ``urljoin`` gives; anything
+    with dot segments or another shape goes through ``urljoin``.
+    """
+
+    __slots__ = ("_directory", "_document", "_origin", "_path", "base", "cache")
 
     def __init__(self, base: str) -> None:
         self.base = base
         self.cache: dict[str, str | None] = {}
+        self._origin = None
+        try:
+            parts = urlsplit(base)
+        except ValueError:
+            return
+        if parts.scheme in ("http", "https") and parts.netloc and parts.path and "\\" not in base:
+            path = parts.path
+            self._origin = f"{parts.scheme}://{parts.netloc}"
+            self._path = self._origin + path
+            self._directory = path[: path.rfind("/") + 1]
+            self._document = self._path + (f"?{parts.query}" if parts.query else "")
 
     def __call__(self, href: str) -> str | None:
         try:
@@ -808,15 +939,49 @@ class _Resolver:
         url = href.strip()
         if "\n" in url or "\t" in url or "\r" in url:
             url = url.replace("\n", "").replace("\t", "").replace("\r", "")
-        if url[:11].lower().startswith(_SKIP_SCHEMES):
-            resolved = None
-        else:
-            try:
-                resolved = urljoin(self.base, url) or None
-            except ValueError:
-                resolved = None
+        resolved = None if url[:11].lower().startswith(_SKIP_SCHEMES) else self._join(url)
         self.cache[href] = resolved
         return resolved
+
+    def _join(self, url: str) -> str | None:
+        origin = self._origin
+        if origin is not None and "\\" not in url:
+            first = url[:1]
+            if not first:
+                return self._document
+            if first in "#?":
+                if len(url) > 1:
+                    return (self._document if first == "#" else self._path) + url
+            elif first == "/":
+                if url[1:2] != "/" and "/." not in url:
+                    return origin + url
+            elif first == ".":  # ./page, ../page, ../../dir/
+                ups = 0
+                rest = url
+                while rest[:1] == ".":
+                    if rest.startswith("../"):
+                        ups += 1
+                        rest = rest[3:]
+                    elif rest.startswith("./"):
+                        rest = rest[2:]
+                    else:
+                        break
+                if rest[:1] != "." and "/." not in rest:
+                    directory = self._directory
+                    for _ in range(ups):
+                        directory = directory[: directory.rstrip("/").rfind("/") + 1] or "/"
+                    return origin + directory + rest
+            elif _SCHEME(url) is None:
+                if "/." not in url:
+                    return origin + self._directory + url
+            elif (
+                url.startswith(("http://", "https://")) and url.find("/", 8) > 0 and "/." not in url
+            ):
+                return url
+        try:
+            return urljoin(self.base, url) or None
+        except ValueError:
+            return None
 
 
 def _links(root: etree._Element, resolve: _Resolver) -> list[str]:
@@ -919,7 +1084,8 @@ def _fill_content(page: ExtractedPage, root: etree._Element, resolve: _Resolver)
     page.headings = renderer.headings
     page.markdown = "\n\n".join(b[1] for b in blocks)
     page.text = "\n".join(b[2] for b in blocks if b[2])
-    page.word_count = sum(1 for word in page.text.split() if _HAS_WORD(word))
+    # Words: whitespace-separated tokens, not counting those without a letter or digit ("|", "-").
+    page.word_count = len(page.text.split()) - len(_NOT_A_WORD(page.text))
     normalised = " ".join(page.text.split())
     page.content_hash = hashlib.sha256(normalised.encode("utf-8", "replace")).hexdigest()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from scrapy.settings import Settings
@@ -40,8 +41,13 @@ def run_foreground_crawl(
     settings = project_settings()
     settings.set("DOCSCRAWL_DB", models.resolve_location(location), priority="cmdline")
     settings.set("DOCSCRAWL_PROGRESS", progress, priority="cmdline")
-    # The progress line is what a person watches; Scrapy's log would bury it.
-    settings.set("LOG_LEVEL", "WARNING", priority="cmdline")
+    # The progress line is what a person watches; Scrapy's log goes to a file beside the store.
+    log_file = foreground_log_path(location, job_id)
+    os.makedirs(os.path.dirname(log_file), exist_ok=True)
+    settings.set("LOG_FILE", log_file, priority="cmdline")
+    models.open_store(location)
+    with models.write_transaction():
+        models.Job.update(log_url=log_file).where(models.Job.id == job_id).execute()
     if overrides:
         settings.setdict(overrides, priority="cmdline")
     process = CrawlerProcess(settings)
@@ -50,6 +56,13 @@ def run_foreground_crawl(
     )
     process.start()
     _settle_job(job_id, location)
+
+
+def foreground_log_path(location: str, job_id: int) -> str:
+    """Where a foreground crawl writes Scrapy's log: logs/<job id>.log beside a SQLite store."""
+    location = models.resolve_location(location)
+    base = os.path.dirname(location) if "://" not in location else os.getcwd()
+    return os.path.join(base, "logs", f"job-{job_id}.log")
 
 
 def _settle_job(job_id: int, location: str) -> None:

@@ -132,12 +132,16 @@ class Cli:
         )
 
 
-@pytest.fixture
-def cli(store: Store, tmp_path: Path) -> Iterator[Cli]:
+def clean_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCSCRAWL_", "SCRAPYD_"))}
     env["SCRAPYD_URL"] = "http://127.0.0.1:9"  # nothing listens there: no accidental Scrapyd
+    return env
+
+
+@pytest.fixture
+def cli(store: Store, tmp_path: Path) -> Iterator[Cli]:
     started: list[subprocess.Popen] = []
-    runner = Cli(store, tmp_path, env)
+    runner = Cli(store, tmp_path, clean_env())
     original_start = runner.start
 
     def start(*args: str) -> subprocess.Popen:

@@ -129,7 +129,7 @@ class DocsSpider(scrapy.Spider):
 
     def _page_request(self, url: str, depth: int) -> scrapy.Request:
         return scrapy.Request(
-            url, callback=self.parse_page, errback=self.page_failed, meta={"depth": depth}
+            url, callback=self.parse_page, errback=self.page_failed, meta={"page_depth": depth}
         )
 
     def parse_page(self, response: Response) -> Iterator[Any]:
@@ -153,7 +153,8 @@ class DocsSpider(scrapy.Spider):
             return  # a second URL for a page already stored (a redirect or a canonical alias)
         self.stored.add(key)
         self.seen.update((key, final_key))
-        depth = response.meta.get("depth", 0)
+        # Our own depth: Scrapy's "depth" also counts the robots.txt and sitemap hops.
+        depth = response.meta.get("page_depth", 0)
         stats.inc_value("docscrawl/pages")
         yield PageItem(
             url=key,
