@@ -93,8 +93,20 @@ def parse_settings(ctx: click.Context, param: click.Parameter, values: tuple[str
     return settings
 
 
+def check_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    try:
+        return jobs.validate_url(value)
+    except InvalidRequest as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from exc
+
+
 @main.command()
-@click.option("--url", required=True, help="Start URL; the crawl stays on its host and path.")
+@click.option(
+    "--url",
+    required=True,
+    callback=check_url,
+    help="Start URL; the crawl stays on its host and under its path.",
+)
 @click.option("--client", "client_name", help="Client name (default: the URL's host).")
 @click.option("--async", "run_async", is_flag=True, help="Schedule on Scrapyd and return.")
 @click.option("--max-pages", type=click.IntRange(min=1), help="Stop after this many pages.")
@@ -123,7 +135,6 @@ def crawl(
     """Crawl a documentation site, in the foreground or on Scrapyd (--async)."""
     from urllib.parse import urlsplit
 
-    jobs.validate_url(url)
     client_name = client_name or urlsplit(url).hostname or "default"
     if run_async:
         from control import scheduling

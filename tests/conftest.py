@@ -84,9 +84,15 @@ class Store:
         return rows[0][0] if rows else None
 
     def job(self, job_id: int) -> dict:
+        """The job's row; {} while the store or the job does not exist yet."""
+        if not self.path.exists():
+            return {}
         with sqlite3.connect(self.path, timeout=30) as conn:
             conn.row_factory = sqlite3.Row
-            row = conn.execute("SELECT * FROM job WHERE id = ?", (job_id,)).fetchone()
+            try:
+                row = conn.execute("SELECT * FROM job WHERE id = ?", (job_id,)).fetchone()
+            except sqlite3.OperationalError:  # the CLI is still creating the schema
+                return {}
             return dict(row) if row else {}
 
     def status(self, job_id: int) -> str | None:

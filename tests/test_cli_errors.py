@@ -1,0 +1,102 @@
+"""Bad input: one sentence on stderr, exit 1 or 2, no traceback, the store untouched."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import Cli, Store
+
+
+def assert_clean_error(result, code: int) -> None:
+    assert result.returncode == code, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    assert result.stderr.strip(), "an error must say what went wrong"
+    message = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert len(message) == 1, result.stderr
+
+
+@pytest.mark.parametrize(
+    "url", ["ftp://127.0.0.1/docs/", "/docs/index.html", "127.0.0.1:8000/docs", "http://", "docs"]
+)
+def test_url_that_is_not_absolute_http_is_a_usage_error(cli: Cli, store: Store, url: str):
+    result = cli("crawl", "--url", url)
+    assert_clean_error(result, 2)
+    assert "http" in result.stderr
+    assert not store.path.exists()  # refused before anything was recorded
+
+
+def test_unknown_job(cli: Cli, store: Store, site: str) -> None:
+    for command in (["status", "--job", "42"], ["cancel", "--job", "42"]):
+        result = cli(*command)
+        assert_clean_error(result, 1)
+        assert "There is no job 42" in result.stderr
+
+
+@pytest.mark.parametrize("job", ["abc", "1.5", "-3", "0"])
+def test_job_id_must_be_a_positive_integer(cli: Cli, job: str) -> None:
+    assert_clean_error(cli("status", "--job", job), 2)
+    assert_clean_error(cli("cancel", f"--job={job}"), 2)
+
+
+def test_both_job_option_forms_work(cli: Cli, site: str) -> None:
+    assert cli("crawl", "--url", site + "sphinx/", "--max-pages", "2", "--quiet").returncode == 0
+    assert cli("status", "--job=1").returncode == 0
+    assert cli("status", "--job", "1").returncode == 0
+
+
+def test_db_that_is_not_a_database(cli: Cli, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.txt"
+    notes.write_text("not a database\n" * 50)
+    before = notes.read_bytes()
+    result = Cli(Store(notes), tmp_path, cli.env)("list")
+    assert_clean_error(result, 1)
+    assert "not a docscrawl store" in result.stderr
+    assert notes.read_bytes() == before
+
+
+def test_db_in_a_missing_directory(cli: Cli, tmp_path: Path) -> None:
+    result = Cli(Store(tmp_path / "missing" / "s.db"), tmp_path, cli.env)("list")
+    assert_clean_error(result, 1)
+    assert "does not exist" in result.stderr
+    assert not (tmp_path / "missing").exists()
+
+
+def test_db_from_the_environment(cli: Cli, tmp_path: Path, site: str) -> None:
+    import subprocess
+
+    from conftest import DOCSCRAWL
+
+    env = {**cli.env, "DOCSCRAWL_DB": str(tmp_path / "env.db")}
+    proc = subprocess.run([DOCSCRAWL, "list", "--json"], env=env, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout.strip() == "[]"
+    assert (tmp_path / "env.db").exists()
+
+
+def test_cancel_of_a_finished_job_needs_force(cli: Cli, store: Store, site: str) -> None:
+    assert cli("crawl", "--url", site + "sphinx/", "--max-pages", "3", "--quiet").returncode == 0
+    result = cli("cancel", "--job", "1")
+    assert_clean_error(result, 1)
+    assert "Job 1 is already completed" in result.stderr
+    assert store.status(1) == "completed"
+
+
+def test_cancel_needs_a_job_or_all(cli: Cli) -> None:
+    assert_clean_error(cli("cancel"), 2)
+    assert_clean_error(cli("cancel", "--job", "1", "--all"), 2)
+
+
+@pytest.mark.parametrize("setting", ["NOEQUALS", "=value"])
+def test_malformed_setting_is_a_usage_error(cli: Cli, store: Store, setting: str) -> None:
+    assert_clean_error(cli("crawl", "--url", "http://127.0.0.1:9/", "-s", setting), 2)
+
+
+def test_unknown_status_filter_is_a_usage_error(cli: Cli) -> None:
+    assert_clean_error(cli("list", "--status", "exploded"), 2)
+
+
+def test_dedupe_of_an_unknown_client(cli: Cli) -> None:
+    result = cli("dedupe", "--client-slug", "nobody")
+    assert_clean_error(result, 1)
+    assert "no client 'nobody'" in result.stderr
