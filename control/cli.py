@@ -234,7 +234,9 @@ def list_command(config: Config, status: str | None, client_slug: str | None, as
 @main.command()
 @job_option
 @json_option
-@click.option("--watch", is_flag=True, help="Refresh every second until the job ends.")
+@click.option(
+    "--watch", is_flag=True, help="Refresh every second until the job ends (JSON Lines with --json)."
+)
 @pass_config
 def status(config: Config, job_id: int, as_json: bool, watch: bool) -> None:
     """Show one job: status, pages, errors, rate, timings, where it runs."""
@@ -244,7 +246,9 @@ def status(config: Config, job_id: int, as_json: bool, watch: bool) -> None:
             click.echo(f"Job {note.job_id} is now {note.status}: {note.reason}.", err=True)
         job = jobs.get_job(job_id)
         details = config.merge_scrapyd(job, jobs.job_details(job))
-        if as_json:
+        if as_json and watch:
+            output.print_json_line(details)  # one document per refresh: JSON Lines
+        elif as_json:
             output.print_json(details)
         else:
             click.echo(_status_block(details))

@@ -16,6 +16,11 @@ def print_json(document: Any) -> None:
     click.echo(json.dumps(document, indent=2, ensure_ascii=False))
 
 
+def print_json_line(document: Any) -> None:
+    """One compact JSON document on one line (JSON Lines), flushed at once."""
+    click.echo(json.dumps(document, ensure_ascii=False, separators=(",", ":")))
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A plain-text table with left-aligned columns sized to their widest cell."""
     cells = [[_cell(value) for value in row] for row in rows]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -16,8 +17,16 @@ from control.exceptions import ScrapydRefused, ScrapydUnavailable
 PROJECT = "docscrawl"
 SPIDER = "docs"
 DEFAULT_URL = "http://127.0.0.1:6800"
-# Every request has a timeout: a hung node must not hang the CLI.
-REQUEST_TIMEOUT = (3.05, 10)
+# Every request has a timeout: a hung node must not hang the CLI. DOCSCRAWL_SCRAPYD_TIMEOUT
+# (seconds) overrides the read timeout.
+CONNECT_TIMEOUT = 3.05
+READ_TIMEOUT = 10.0
+
+
+def request_timeout() -> tuple[float, float]:
+    """(connect, read) timeouts for every request to Scrapyd."""
+    read = float(os.environ.get("DOCSCRAWL_SCRAPYD_TIMEOUT") or READ_TIMEOUT)
+    return (min(CONNECT_TIMEOUT, read), read)
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -40,10 +49,10 @@ class ScrapydTarget:
 class ScrapydNode:
     """A Scrapyd node's HTTP API, through python-scrapyd-api, with errors as sentences."""
 
-    def __init__(self, target: ScrapydTarget, timeout: Any = REQUEST_TIMEOUT):
+    def __init__(self, target: ScrapydTarget, timeout: tuple[float, float] | None = None):
         self.target = target
         self.url = target.url.rstrip("/")
-        self.api = ScrapydAPI(self.url, auth=target.auth, timeout=timeout)
+        self.api = ScrapydAPI(self.url, auth=target.auth, timeout=timeout or request_timeout())
 
     def schedule(
         self, jobid: str, spider_args: dict[str, Any], settings: dict[str, Any]
@@ -94,13 +103,13 @@ class ScrapydNode:
                 f"Scrapyd at {self.url} refused the credentials (HTTP 401); set username and "
                 "password in scrapy.cfg [deploy] or SCRAPYD_USERNAME / SCRAPYD_PASSWORD."
             )
-        if message.startswith("Scrapyd returned a"):
-            code = message.split()[3]
-            return ScrapydUnavailable(f"Scrapyd at {self.url} failed with HTTP {code}.")
         if message.startswith("Scrapyd returned an invalid JSON"):
             return ScrapydUnavailable(
                 f"Scrapyd at {self.url} answered something that is not its JSON API."
             )
+        if message.startswith("Scrapyd returned a "):
+            code = message.split()[3]
+            return ScrapydUnavailable(f"Scrapyd at {self.url} failed with HTTP {code}.")
         lowered = message.lower()
         if "project" in lowered and "not found" in lowered:
             return ScrapydRefused(
