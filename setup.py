@@ -20,7 +20,6 @@ setup(
         "peewee==4.5.3",
         "click==8.5.1",
         "psutil>=7,<8",
-        "markdownify>=1.2,<2",
         # Scrapyd 1.6 reads eggs with pkg_resources, which setuptools 81 removed.
         "setuptools<81",
     ],
