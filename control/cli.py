@@ -196,7 +196,7 @@ def _check_settings(settings: dict[str, str]) -> None:
 
     try:
         project_settings(settings).freeze()
-    except Exception as exc:  # noqa: BLE001 - Scrapy raises whatever its parsers raise
+    except Exception as exc:
         raise InvalidRequest(f"The settings {settings} are not valid: {exc}.") from exc
 
 
@@ -205,7 +205,9 @@ def _check_settings(settings: dict[str, str]) -> None:
 @click.option("--client", "client_slug", help="Only jobs of this client (its slug).")
 @json_option
 @pass_config
-def list_command(config: Config, status: str | None, client_slug: str | None, as_json: bool) -> None:
+def list_command(
+    config: Config, status: str | None, client_slug: str | None, as_json: bool
+) -> None:
     """List jobs, newest first."""
     for note in config.reconcile():
         click.echo(f"Job {note.job_id} is now {note.status}: {note.reason}.", err=True)
@@ -228,14 +230,18 @@ def list_command(config: Config, status: str | None, client_slug: str | None, as
         )
         for job in found
     ]
-    click.echo(output.table(["ID", "Status", "Client", "URL", "Pages", "Started", "Duration"], rows))
+    click.echo(
+        output.table(["ID", "Status", "Client", "URL", "Pages", "Started", "Duration"], rows)
+    )
 
 
 @main.command()
 @job_option
 @json_option
 @click.option(
-    "--watch", is_flag=True, help="Refresh every second until the job ends (JSON Lines with --json)."
+    "--watch",
+    is_flag=True,
+    help="Refresh every second until the job ends (JSON Lines with --json).",
 )
 @pass_config
 def status(config: Config, job_id: int, as_json: bool, watch: bool) -> None:
@@ -296,9 +302,7 @@ def _status_block(details: dict[str, Any]) -> str:
     help="Seconds to wait for a running crawl to stop.",
 )
 @pass_config
-def cancel(
-    config: Config, job_id: int | None, cancel_all: bool, force: bool, wait: float
-) -> None:
+def cancel(config: Config, job_id: int | None, cancel_all: bool, force: bool, wait: float) -> None:
     """Cancel a job (--job N) or every active job (--all)."""
     if (job_id is None) == (not cancel_all):
         raise click.UsageError("Give either --job N or --all.")

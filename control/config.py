@@ -22,8 +22,12 @@ def resolve_scrapyd_target(url: str | None) -> ScrapydTarget:
     url = url or deploy.get("url") or DEFAULT_URL
     username = os.environ.get("SCRAPYD_USERNAME") or deploy.get("username") or None
     password = os.environ.get("SCRAPYD_PASSWORD") or deploy.get("password") or None
-    return ScrapydTarget(url=url.rstrip("/"), username=username, password=password,
-                         project=deploy.get("project") or "docscrawl")
+    return ScrapydTarget(
+        url=url.rstrip("/"),
+        username=username,
+        password=password,
+        project=deploy.get("project") or "docscrawl",
+    )
 
 
 def _deploy_section() -> dict[str, str]:
@@ -51,9 +55,11 @@ class Config:
 
     def _uses_scrapyd(self, candidates: Iterable[Job] | None) -> bool:
         if candidates is None:
-            return Job.select().where(
-                (Job.mode == "scrapyd") & (Job.status << jobs.models.ACTIVE_STATUSES)
-            ).exists()
+            return (
+                Job.select()
+                .where((Job.mode == "scrapyd") & (Job.status << jobs.models.ACTIVE_STATUSES))
+                .exists()
+            )
         return any(job.mode == "scrapyd" for job in candidates)
 
     def probes(self, candidates: Iterable[Job] | None = None) -> list[Any]:

@@ -41,7 +41,9 @@ class DedupeReport:
 
 def keep_order(page: Page) -> tuple:
     """Which page of a group survives: the canonical URL first, then the shortest, then newest."""
-    is_canonical = page.canonical_url is not None and models_normalized(page.canonical_url) == page.url
+    is_canonical = (
+        page.canonical_url is not None and models_normalized(page.canonical_url) == page.url
+    )
     return (not is_canonical, len(page.url), -page.fetched_at.timestamp())
 
 

@@ -64,7 +64,11 @@ def create_job(
     fields: dict[str, Any] = {}
     if mode == "sync":
         me = psutil.Process()
-        fields = {"pid": me.pid, "process_started_at": me.create_time(), "node": processes.this_host()}
+        fields = {
+            "pid": me.pid,
+            "process_started_at": me.create_time(),
+            "node": processes.this_host(),
+        }
     with models.write_transaction():
         return Job.create(
             client=client,
@@ -373,5 +377,7 @@ def validate_url(url: str) -> str:
 
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidRequest(f"{url!r} is not an absolute http(s) URL, e.g. https://docs.example.com/.")
+        raise InvalidRequest(
+            f"{url!r} is not an absolute http(s) URL, e.g. https://docs.example.com/."
+        )
     return url

@@ -28,9 +28,7 @@ def is_alive(pid: int | None, started_at: float | None) -> bool:
         process = psutil.Process(pid)
         if process.status() == psutil.STATUS_ZOMBIE:
             return False
-        if started_at is not None and abs(process.create_time() - started_at) > START_TIME_TOLERANCE:
-            return False
-        return True
+        return started_at is None or abs(process.create_time() - started_at) <= START_TIME_TOLERANCE
     except (psutil.NoSuchProcess, psutil.AccessDenied):
         return False
 

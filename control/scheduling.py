@@ -117,9 +117,9 @@ class ScrapydView:
             return True
         # Finished on Scrapyd's side. If the store still says active, the process died without
         # recording its outcome; give the process a moment if its pid is still there.
-        if processes.is_local_node(job.node) and processes.is_alive(job.pid, job.process_started_at):
-            return True
-        return False
+        return processes.is_local_node(job.node) and processes.is_alive(
+            job.pid, job.process_started_at
+        )
 
     def stop(self, job: Job, kill: bool) -> tuple[bool, str | None]:
         """Cancel a job through Scrapyd (KILL when kill): whether Scrapyd took it, a sentence."""

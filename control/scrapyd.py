@@ -28,6 +28,7 @@ def request_timeout() -> tuple[float, float]:
     read = float(os.environ.get("DOCSCRAWL_SCRAPYD_TIMEOUT") or READ_TIMEOUT)
     return (min(CONNECT_TIMEOUT, read), read)
 
+
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -54,9 +55,7 @@ class ScrapydNode:
         self.url = target.url.rstrip("/")
         self.api = ScrapydAPI(self.url, auth=target.auth, timeout=timeout or request_timeout())
 
-    def schedule(
-        self, jobid: str, spider_args: dict[str, Any], settings: dict[str, Any]
-    ) -> str:
+    def schedule(self, jobid: str, spider_args: dict[str, Any], settings: dict[str, Any]) -> str:
         """Queue the docs spider; returns Scrapyd's job id (ours, as given in jobid)."""
         args = {key: value for key, value in spider_args.items() if value is not None}
         return self._call(

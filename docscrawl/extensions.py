@@ -178,7 +178,9 @@ def queued_requests(crawler: Crawler) -> int:
     if engine is None:
         return 0
     slot = getattr(engine, "_slot", None)
-    scheduled = len(slot.scheduler) if slot is not None and hasattr(slot.scheduler, "__len__") else 0
+    scheduled = (
+        len(slot.scheduler) if slot is not None and hasattr(slot.scheduler, "__len__") else 0
+    )
     return scheduled + len(engine.downloader.active)
 
 

@@ -226,11 +226,6 @@ def _escape(text: str) -> str:
     return _MD_ESCAPE.sub(r"\\\1", text) if _NEEDS_ESCAPE(text) else text
 
 
-def _classes(el: etree._Element) -> list[str]:
-    cls = el.get("class")
-    return cls.split() if cls else []
-
-
 # --------------------------------------------------------------------------------------------
 # Choosing the main content
 
@@ -276,15 +271,9 @@ def _main_content(root: etree._Element) -> etree._Element:
         return main
     elements = _MAIN_ELEMENTS(root)
     if elements:
-        for wanted in ("md-content__inner", "main", "article"):
-            if wanted == "md-content__inner":
-                found = [
-                    el
-                    for el in elements
-                    if el.tag == "article" and wanted in (el.get("class") or "").split()
-                ]
-            else:
-                found = [el for el in elements if el.tag == wanted]
+        articles = [el for el in elements if el.tag == "article"]
+        material = [el for el in articles if "md-content__inner" in (el.get("class") or "")]
+        for found in (material, [el for el in elements if el.tag == "main"], articles):
             main = _pick(found)
             if main is not None:
                 return main
@@ -321,7 +310,7 @@ class _Renderer:
 
     __slots__ = ("_keep_headers", "_resolve", "headings")
 
-    def __init__(self, resolve, keep_headers: bool) -> None:
+    def __init__(self, resolve: _Resolver, keep_headers: bool) -> None:
         self._resolve = resolve
         self._keep_headers = keep_headers
         self.headings: list[Heading] = []
@@ -366,7 +355,7 @@ class _Renderer:
     @staticmethod
     def _junk_link(a: etree._Element, href: str) -> bool:
         text = " ".join(_text(a).split()) if len(a) else (a.text or "").strip()
-        if href.startswith("#") and text in _HEADERLINK_TEXTS:
+        if href.startswith("#") and text in _HEADERLINK_TEXTS and a.find(".//img") is None:
             return True  # a permalink next to a heading
         return len(text) < 50 and _EDIT_LINK.match(text) is not None
 
@@ -480,6 +469,7 @@ class _Renderer:
                 number = 1
         items_md: list[str] = []
         items_tx: list[str] = []
+        indent = 2  # the width of the last item's marker
         for child in el:
             tag = child.tag
             if tag.__class__ is not str or self._excluded(child, tag):
@@ -494,10 +484,11 @@ class _Renderer:
             if not inner:
                 continue
             if tag != "li" and items_md and inner[0][0] == "list":
-                items_md[-1] += "\n" + _indent(_join_blocks(inner), " " * 2)
+                items_md[-1] += "\n" + _indent(_join_blocks(inner), " " * indent)
                 items_tx.extend(b[2] for b in inner if b[2])
                 continue
             marker = f"{number}. " if ordered else "- "
+            indent = len(marker)
             number += 1
             body = _join_blocks(inner)
             items_md.append(marker + _indent(body, " " * len(marker), first=False))
@@ -892,17 +883,14 @@ def _meta(root: etree._Element) -> dict[str, str]:
 
 
 def _document_base(root: etree._Element, base_url: str) -> str:
-    for href in _BASE_HREF(root):
-        href = href.strip()
-        if not href:
-            break
+    hrefs = _BASE_HREF(root)
+    if hrefs and hrefs[0].strip():
         try:
-            joined = urljoin(base_url, href)
+            joined = urljoin(base_url, hrefs[0].strip())
         except ValueError:
-            break
+            return base_url
         if joined.lower().startswith(("http://", "https://")):
             return joined
-        break
     return base_url
 
 
@@ -1018,6 +1006,15 @@ def extract_page(root: etree._Element, base_url: str) -> ExtractedPage:
         return page
     base_url = base_url or ""
     try:
+        tag = root.getroottree().getroot().tag
+        if tag.__class__ is str and tag[:1] == "{":  # XHTML parsed as XML: namespaced tags
+            root = _parse(etree.tostring(root, encoding="unicode"), None, base_url)
+    except Exception:
+        logger.debug("could not re-parse %s", base_url, exc_info=True)
+        root = None
+    if root is None:
+        return page
+    try:
         base = _document_base(root, base_url)
         resolve = _Resolver(base)
         page.links = _links(root, resolve)
@@ -1039,14 +1036,14 @@ def extract_page(root: etree._Element, base_url: str) -> ExtractedPage:
         page.title = next((h.text for h in page.headings if h.level == 1), None)
         if page.title is None:
             for h1 in root.iter("h1"):
-                page.title = _clean("".join(h1.itertext()).replace("¶", ""))
+                page.title = _clean(_text(h1).replace("¶", ""))
                 break
     return page
 
 
 def _fill_metadata(page: ExtractedPage, root: etree._Element, resolve: _Resolver) -> None:
     for title in _TITLE(root):
-        page.title = _clean(title.text_content() if len(title) else title.text)
+        page.title = _clean(_text(title))
     meta = _meta(root)
     page.description = meta.get("description") or meta.get("og:description")
     doc = root.getroottree().getroot()

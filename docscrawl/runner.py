@@ -51,9 +51,7 @@ def run_foreground_crawl(
     if overrides:
         settings.setdict(overrides, priority="cmdline")
     process = CrawlerProcess(settings)
-    process.crawl(
-        DocsSpider, url=url, job_id=job_id, max_pages=max_pages, max_depth=max_depth
-    )
+    process.crawl(DocsSpider, url=url, job_id=job_id, max_pages=max_pages, max_depth=max_depth)
     process.start()
     _settle_job(job_id, location)
 

@@ -1,7 +1,9 @@
-"""Shared fixtures: the sample docs site on loopback, a store under tmp_path, the real CLI, Scrapyd."""
+"""Shared fixtures: the sample docs site on loopback, a store under tmp_path, the real CLI,
+and a real Scrapyd."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -268,8 +270,13 @@ def deploy(url: str, tmp: Path, auth: tuple | None = None) -> None:
 def scrapyd_factory(tmp_path: Path) -> Iterator[Callable[..., ScrapydServer]]:
     servers: list[ScrapydServer] = []
 
-    def make(max_proc: int = 4, auth: tuple | None = None, port: int | None = None,
-             workdir: Path | None = None, do_deploy: bool = True) -> ScrapydServer:
+    def make(
+        max_proc: int = 4,
+        auth: tuple | None = None,
+        port: int | None = None,
+        workdir: Path | None = None,
+        do_deploy: bool = True,
+    ) -> ScrapydServer:
         port = port or free_port()
         workdir = workdir or tmp_path / f"scrapyd-{port}"
         workdir.mkdir(exist_ok=True)
@@ -285,10 +292,8 @@ def scrapyd_factory(tmp_path: Path) -> Iterator[Callable[..., ScrapydServer]]:
         crawls = server.crawl_processes()
         server.stop()
         for crawl in crawls:  # crawls outlive Scrapyd; they are ours, so end them
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 crawl.kill()
-            except psutil.NoSuchProcess:
-                pass
     for server in servers:
         shutil.rmtree(server.workdir / "eggs", ignore_errors=True)
 

@@ -60,8 +60,10 @@ def test_sitemap_only_pages_are_found(full_crawl) -> None:
 
 def test_http_errors_are_job_errors_not_pages(full_crawl) -> None:
     store, _ = full_crawl
-    errors = {urlsplit(url).path: code for url, code in store.rows(
-        "SELECT url, status_code FROM crawl_error WHERE job_id = 1")}
+    errors = {
+        urlsplit(url).path: code
+        for url, code in store.rows("SELECT url, status_code FROM crawl_error WHERE job_id = 1")
+    }
     for path in sample_site.NOT_FOUND_PATHS:
         assert errors.get(path) == 404
     for path in sample_site.SERVER_ERROR_PATHS:
@@ -159,12 +161,22 @@ def test_max_depth_one(cli: Cli, store: Store, site: str) -> None:
 
 
 def test_settings_pass_through_like_scrapy_crawl(cli: Cli, store: Store, site: str) -> None:
-    result = cli("crawl", "--url", site, "-s", "ROBOTSTXT_OBEY=False", "--setting",
-                 "CONCURRENT_REQUESTS=4", "--quiet")
+    result = cli(
+        "crawl",
+        "--url",
+        site,
+        "-s",
+        "ROBOTSTXT_OBEY=False",
+        "--setting",
+        "CONCURRENT_REQUESTS=4",
+        "--quiet",
+    )
     assert result.returncode == 0, result.stderr
     assert set(sample_site.PRIVATE_PATHS) <= stored_paths(store)
     assert json.loads(store.job(1)["settings"]) == {
-        "ROBOTSTXT_OBEY": "False", "CONCURRENT_REQUESTS": "4"}
+        "ROBOTSTXT_OBEY": "False",
+        "CONCURRENT_REQUESTS": "4",
+    }
 
 
 def test_recrawl_updates_pages_without_duplicates(cli: Cli, store: Store, site: str) -> None:

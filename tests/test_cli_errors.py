@@ -68,8 +68,14 @@ def test_db_from_the_environment(cli: Cli, tmp_path: Path, site: str) -> None:
     from conftest import DOCSCRAWL
 
     env = {**cli.env, "DOCSCRAWL_DB": str(tmp_path / "env.db")}
-    proc = subprocess.run([DOCSCRAWL, "list", "--json"], env=env, cwd=tmp_path,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [DOCSCRAWL, "list", "--json"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 0 and proc.stdout.strip() == "[]"
     assert (tmp_path / "env.db").exists()
 

@@ -14,10 +14,25 @@ STATUS_FIELDS = LIST_FIELDS | {
 
 @pytest.fixture
 def two_jobs(cli: Cli, store: Store, site: str) -> Cli:
-    assert cli("crawl", "--url", site + "sphinx/", "--client", "Sphinx Docs",
-               "--max-pages", "5", "--quiet").returncode == 0
-    assert cli("crawl", "--url", site + "mkdocs/", "--client", "MkDocs",
-               "--max-pages", "7", "--quiet").returncode == 0
+    assert (
+        cli(
+            "crawl",
+            "--url",
+            site + "sphinx/",
+            "--client",
+            "Sphinx Docs",
+            "--max-pages",
+            "5",
+            "--quiet",
+        ).returncode
+        == 0
+    )
+    assert (
+        cli(
+            "crawl", "--url", site + "mkdocs/", "--client", "MkDocs", "--max-pages", "7", "--quiet"
+        ).returncode
+        == 0
+    )
     cli("cancel", "--job", "1", "--force")
     return cli
 

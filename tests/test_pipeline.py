@@ -90,7 +90,9 @@ def test_close_flushes_everything(pipeline) -> None:
     for n in range(3):
         pipe.process_item(page(n))
     pipe.process_item(
-        CrawlErrorItem(url="http://h/x", status_code=404, reason="HTTP 404", occurred_at=models.utcnow())
+        CrawlErrorItem(
+            url="http://h/x", status_code=404, reason="HTTP 404", occurred_at=models.utcnow()
+        )
     )
     pipe.close_spider()
     job = models.Job.get_by_id(job_id)

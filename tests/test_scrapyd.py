@@ -215,8 +215,9 @@ def test_unknown_spider(cli: Cli, store: Store, scrapyd_factory, tmp_path: Path)
         f"[settings]\ndefault = other.settings\n[deploy]\nurl = {scrapyd.url}/\n"
         "project = docscrawl\n"
     )
-    deployed = subprocess.run([str(BIN / "scrapyd-deploy")], cwd=other, capture_output=True,
-                              text=True, timeout=120)
+    deployed = subprocess.run(
+        [str(BIN / "scrapyd-deploy")], cwd=other, capture_output=True, text=True, timeout=120
+    )
     assert '"status": "ok"' in deployed.stdout, deployed.stdout + deployed.stderr
     assert_failed_schedule(cli, store, scrapyd.url, "does not know the spider 'docs'")
 
@@ -229,8 +230,9 @@ def test_auth_with_a_wrong_password(cli: Cli, store: Store, scrapyd_factory, sit
     assert "refused the credentials (HTTP 401)" in result.stderr
     assert "secret" not in result.stderr + result.stdout
     right = {"SCRAPYD_USERNAME": "crawler", "SCRAPYD_PASSWORD": "right-secret"}
-    result = cli("--scrapyd", scrapyd.url, "crawl", "--url", site + "docbook/", "--async",
-                 env=right)
+    result = cli(
+        "--scrapyd", scrapyd.url, "crawl", "--url", site + "docbook/", "--async", env=right
+    )
     assert result.returncode == 0, result.stderr
     wait_for(lambda: store.status(2) == "completed", timeout=90)
     assert "secret" not in cli("--scrapyd", scrapyd.url, "status", "--job", "2", env=right).stdout

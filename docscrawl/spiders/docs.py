@@ -107,7 +107,7 @@ class DocsSpider(scrapy.Spider):
                 return
         try:
             sitemap = Sitemap(body)
-        except Exception:  # not XML at all: a soft 404 page, for instance
+        except Exception:  # noqa: BLE001 - not XML at all: a soft 404 page, for instance
             return
         if sitemap.type == "sitemapindex":
             for entry in sitemap:
