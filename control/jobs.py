@@ -240,8 +240,10 @@ def cancel_all(
     probes = list(probes)
     reconcile(probes=probes)
     active = Job.select().where(Job.status << models.ACTIVE_STATUSES).order_by(Job.id)
+    # Pending jobs first: cancelling a running crawl frees a Scrapyd slot, and a pending job
+    # would start in it.
     results = []
-    for job in list(active):
+    for job in sorted(active, key=lambda job: (job.status != models.PENDING, job.id)):
         try:
             results.append(
                 cancel_job(job.id, force=force, wait=wait, probes=probes, stop_remote=stop_remote)
