@@ -30,9 +30,13 @@ class DocscrawlGroup(click.Group):
         except DocscrawlError as exc:
             raise click.ClickException(str(exc)) from exc
         except (peewee.DatabaseError, sqlite3.DatabaseError) as exc:
-            raise click.ClickException(
-                f"The store cannot be used ({str(exc).rstrip('.')}); check --db."
-            ) from exc
+            config = ctx.find_object(Config)
+            where = models.describe_location(config.db) if config else "the store"
+            if "readonly" in str(exc):
+                message = f"The store {where} is read-only; docscrawl needs to write to it."
+            else:
+                message = f"The store {where} cannot be used ({str(exc).rstrip('.')})."
+            raise click.ClickException(message) from exc
 
 
 def pass_config(command: Callable[..., Any]) -> Callable[..., Any]:

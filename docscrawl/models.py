@@ -160,7 +160,14 @@ def slugify(name: str) -> str:
 
 
 def resolve_location(location: str) -> str:
-    """Return the store location as an absolute path, or unchanged if it is a database URL."""
+    """The store location as an absolute SQLite path, or a (non-SQLite) database URL as given.
+
+    ``sqlite:///rel.db`` and ``sqlite:////abs.db`` become absolute paths: crawl processes run in
+    Scrapyd's working directory, where a relative path would point somewhere else.
+    """
+    if location.startswith("sqlite:///"):
+        path = location[len("sqlite:///") :]
+        location = path if path.startswith("/") else path or "docscrawl.db"
     if "://" in location:
         return location
     return os.path.abspath(os.path.expanduser(location))
@@ -169,12 +176,8 @@ def resolve_location(location: str) -> str:
 def make_database(location: str) -> peewee.Database:
     """Build (without connecting) the peewee database for a path or a database URL."""
     location = resolve_location(location)
-    if "://" in location and not location.startswith("sqlite:"):
+    if "://" in location:
         return connect_url(location)
-    if location.startswith("sqlite:"):
-        path = location.split("://", 1)[1].lstrip("/")
-        path = "/" + path if location.startswith("sqlite:////") else path
-        location = os.path.abspath(path)
     return peewee.SqliteDatabase(
         location,
         # WAL: crawl processes write while the CLI reads. busy_timeout makes writers wait for

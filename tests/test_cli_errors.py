@@ -106,3 +106,44 @@ def test_dedupe_of_an_unknown_client(cli: Cli) -> None:
     result = cli("dedupe", "--client-slug", "nobody")
     assert_clean_error(result, 1)
     assert "no client 'nobody'" in result.stderr
+
+
+def test_read_only_store(tmp_path: Path, site: str) -> None:
+    """As another user (root writes read-only files anyway): a clean refusal, nothing lost."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    from conftest import DOCSCRAWL, clean_env
+
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() == 0 and not setpriv:
+        pytest.skip("needs setpriv to drop root privileges")
+    shared = Path(tempfile.mkdtemp(prefix="docscrawl-ro-"))
+    try:
+        shared.chmod(0o777)
+        db = shared / "s.db"
+        made = Cli(Store(db), tmp_path, clean_env())
+        assert (
+            made("crawl", "--url", site + "sphinx/", "--max-pages", "2", "--quiet").returncode == 0
+        )
+        db.chmod(0o444)
+        before = db.read_bytes()
+        prefix = (
+            [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"]
+            if os.geteuid() == 0
+            else []
+        )
+        proc = subprocess.run(
+            [*prefix, DOCSCRAWL, "--db", str(db), "crawl", "--url", site, "--quiet"],
+            env=clean_env(), cwd=shared, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert proc.returncode == 1
+        assert (
+            proc.stderr.strip()
+            == f"Error: The store {db} is read-only; docscrawl needs to write to it."
+        )
+        assert db.read_bytes() == before
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)

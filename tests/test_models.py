@@ -82,3 +82,14 @@ def test_password_is_hidden_in_descriptions() -> None:
 )
 def test_slugify(name: str, slug: str) -> None:
     assert models.slugify(name) == slug
+
+
+def test_sqlite_urls_become_absolute_paths(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert models.resolve_location("sqlite:///rel.db") == str(tmp_path / "rel.db")
+    assert models.resolve_location(f"sqlite:///{tmp_path}/abs.db") == str(tmp_path / "abs.db")
+    assert models.resolve_location("postgresql://u@h/db") == "postgresql://u@h/db"
+    db = models.open_store("sqlite:///url.db")
+    assert isinstance(db, models.peewee.SqliteDatabase)
+    assert (tmp_path / "url.db").exists()
+    db.close()
