@@ -32,15 +32,20 @@ class SampleSiteServer(ThreadingHTTPServer):
         access_log: str | None = None,
         quiet: bool = True,
     ):
-        super().__init__((host, port), SampleSiteHandler)
-        self.base_url = f"http://{host}:{self.server_address[1]}/"
-        self.site: Site = build_site(self.base_url)
+        # Set before binding: socketserver calls server_close() when the bind fails.
         self.delay = delay
         self.quiet = quiet
         self._log_lock = threading.Lock()
-        self._access_log: IO[str] | None = (
-            open(access_log, "a", encoding="utf-8") if access_log else None  # noqa: SIM115
-        )
+        self._access_log: IO[str] | None = None
+        super().__init__((host, port), SampleSiteHandler)
+        self.base_url = f"http://{host}:{self.server_address[1]}/"
+        self.site: Site = build_site(self.base_url)
+        if access_log:
+            try:
+                self._access_log = open(access_log, "a", encoding="utf-8")  # noqa: SIM115
+            except OSError:
+                self.server_close()
+                raise
 
     def log_access(self, line: str) -> None:
         """Append one line to the access log, if any, and flush it at once."""
@@ -199,7 +204,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         server = SampleSiteServer(args.host, args.port, args.delay, args.access_log, args.quiet)
     except OSError as error:
-        print(f"Cannot listen on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
+        print(f"sample_site cannot start on {args.host}:{args.port}: {error}", file=sys.stderr)
         return 1
     stop = threading.Event()
 
