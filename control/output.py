@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from docscrawl.extensions import format_duration
+from docscrawl.progress import format_duration
 
 
 def print_json(document: Any) -> None:

@@ -21,6 +21,7 @@ from twisted.python.failure import Failure
 from docscrawl import models
 from docscrawl import signals as docscrawl_signals
 from docscrawl.exceptions import CancelledBeforeDownload
+from docscrawl.progress import estimate_total, format_duration
 
 logger = logging.getLogger(__name__)
 
@@ -333,24 +334,6 @@ class ProgressReporter:
             f"pages {pages}  {rate:.1f}/s  errors {errors}  queued {queued}  "
             f"elapsed {format_duration(elapsed)}  ETA {eta}"
         )
-
-
-def estimate_total(
-    pages: int, queued: int, sitemap_total: int | None, max_pages: int | None
-) -> int | None:
-    """Best guess of the crawl's final page count: the sitemap's size, or pages plus queue."""
-    total = max(sitemap_total or 0, pages + queued)
-    if max_pages:
-        total = min(total, max_pages)
-    return total or None
-
-
-def format_duration(seconds: float) -> str:
-    """12.3 -> '0:12', 3725 -> '1:02:05'."""
-    seconds = max(0, round(seconds))
-    hours, rest = divmod(seconds, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
 def _reactor() -> Any:
