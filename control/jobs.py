@@ -226,6 +226,9 @@ def cancel_job(
             f"Job {job.id} is cancelling; it shows cancelled once its process has exited "
             f"(use --force to kill it).",
         )
+    # The outcome is recorded just before the process exits; report once it really has.
+    if processes.is_local_node(job.node) and job.pid and job.pid != os.getpid():
+        processes.wait_gone(job.pid, job.process_started_at, timeout=5.0)
     return CancelResult(job.id, job.status, _ended_sentence(job))
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import peewee
 import psutil
-from scrapy import Spider
+from scrapy import Request, Spider
 from scrapy import signals as scrapy_signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
@@ -76,7 +76,8 @@ class JobLifecycle:
         crawler.signals.connect(ext.spider_opened, signal=scrapy_signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=scrapy_signals.spider_closed)
         crawler.signals.connect(ext.cancel_started, signal=docscrawl_signals.cancel_started)
-        _reactor().addSystemEventTrigger("before", "shutdown", ext.reactor_shutdown)
+        # "during": after the pipeline's "before shutdown" flush, so the counts are final.
+        _reactor().addSystemEventTrigger("during", "shutdown", ext.reactor_shutdown)
         return ext
 
     def spider_opened(self, spider: Spider) -> None:
@@ -189,10 +190,11 @@ class FastCancel:
     """Stop a cancelled crawl at once instead of draining every queued download.
 
     Scrapy's graceful stop (first SIGINT/SIGTERM) waits for every request already queued in the
-    downloader's slots; with a download delay that can take minutes. On a cancel this drops the
-    queued downloads without fetching them, lets the spider close (the pipeline flushes and the
-    job is recorded ``cancelled``), and abandons in-flight downloads after
-    ``DOCSCRAWL_CANCEL_INFLIGHT_TIMEOUT`` seconds.
+    downloader's slots; with a download delay that can take minutes. On a cancel this extension
+    drops the queued downloads without fetching them, empties the scheduler, keeps all of those
+    page requests with the job (the ``frontier_request`` table) so nothing queued is silently
+    lost, lets the spider close (the pipeline flushes, the job is recorded ``cancelled``), and
+    abandons in-flight downloads after ``DOCSCRAWL_CANCEL_INFLIGHT_TIMEOUT`` seconds.
     """
 
     def __init__(self, crawler: Crawler, inflight_timeout: float):
@@ -229,7 +231,8 @@ class FastCancel:
 
     def _on_signal(self, signum: int, frame: Any) -> None:
         # Runs in a signal handler: only schedule work, and let Scrapy's handler do its part
-        # (start the graceful stop, and arm the "second signal forces" handler).
+        # (start the graceful stop, and arm the "second signal forces" handler). Ours is
+        # queued first, so the queues are emptied before the graceful stop starts waiting.
         _reactor().callFromThread(self.cancel, "signal")
         previous = self._previous_handlers.get(signum)
         if callable(previous):
@@ -245,36 +248,75 @@ class FastCancel:
         if self.cancelling or not self.spider_open:
             return False
         self.cancelling = True
-        logger.info("Cancel requested (%s): dropping queued downloads", origin)
+        logger.info("Cancel requested (%s): dropping queued requests", origin)
         self.crawler.signals.send_catch_log(docscrawl_signals.cancel_started, origin=origin)
-        dropped = self.drop_queued_downloads()
-        self.crawler.stats.set_value("docscrawl/cancel_dropped_requests", dropped)
-        _reactor().callLater(self.inflight_timeout + 0.5, self._abandon_if_still_open)
+        dropped = self.drop_queued_downloads() + self.drain_scheduler()
+        self.save_frontier(dropped, "queued")
+        self.crawler.stats.set_value("docscrawl/cancel_dropped_requests", len(dropped))
+        _reactor().callLater(self.inflight_timeout, self._abandon_if_still_open)
         return True
 
-    def drop_queued_downloads(self) -> int:
+    def drop_queued_downloads(self) -> list[Request]:
         """Fail every request waiting in a downloader slot, without fetching it."""
         engine = self.crawler.engine
         if engine is None:
-            return 0
-        dropped = 0
+            return []
+        dropped = []
         for slot in list(engine.downloader.slots.values()):
             if slot.latercall is not None:
                 slot.latercall.cancel()
                 slot.latercall = None
             while slot.queue:
                 request, queued = slot.queue.popleft()
-                dropped += 1
+                dropped.append(request)
                 queued.errback(Failure(CancelledBeforeDownload(request.url)))
         return dropped
+
+    def drain_scheduler(self) -> list[Request]:
+        """Take every request still waiting in the scheduler."""
+        engine = self.crawler.engine
+        slot = getattr(engine, "_slot", None) if engine is not None else None
+        if slot is None:
+            return []
+        drained = []
+        while (request := slot.scheduler.next_request()) is not None:
+            drained.append(request)
+        return drained
+
+    def save_frontier(self, requests: list[Request], state: str) -> None:
+        """Keep the page requests that were not fetched with the job, for a later resume."""
+        spider = self.crawler.spider
+        job_id = getattr(spider, "job_id", None)
+        rows = [
+            {"job": job_id, "url": r.url, "depth": r.meta["page_depth"], "state": state}
+            for r in requests
+            if "page_depth" in r.meta
+        ]
+        if job_id is None or not rows or models.database.obj is None:
+            return
+        try:
+            with models.write_transaction():
+                for start in range(0, len(rows), 500):
+                    models.FrontierRequest.insert_many(rows[start : start + 500]).on_conflict(
+                        conflict_target=[models.FrontierRequest.job, models.FrontierRequest.url],
+                        preserve=[models.FrontierRequest.state, models.FrontierRequest.depth],
+                    ).execute()
+        except peewee.PeeweeException:
+            logger.exception("Could not save %d unfetched requests of job %s", len(rows), job_id)
+            return
+        self.crawler.stats.inc_value("docscrawl/frontier_saved", len(rows))
 
     def _abandon_if_still_open(self) -> None:
         if not self.spider_open:
             return
+        engine = self.crawler.engine
+        in_flight = list(engine.downloader.active) if engine is not None else []
         logger.warning(
-            "In-flight downloads still running %.1fs after the cancel; abandoning them",
+            "%d in-flight downloads still running %.1fs after the cancel; abandoning them",
+            len(in_flight),
             self.inflight_timeout,
         )
+        self.save_frontier(in_flight, "in_flight")
         # The pipeline and the job lifecycle flush and record the outcome in reactor shutdown
         # triggers, so stopping the reactor here loses nothing already scraped.
         if _reactor().running:

@@ -19,7 +19,7 @@ from typing import Any
 import peewee
 from playhouse.db_url import connect as connect_url
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Job statuses. ACTIVE ones have (or are about to have) a live process.
 PENDING = "pending"
@@ -145,11 +145,30 @@ class CrawlError(BaseModel):
     occurred_at = peewee.DateTimeField(default=utcnow)
 
 
-MODELS = [StoreMeta, Client, Job, Page, CrawlError]
+class FrontierRequest(BaseModel):
+    """A page request a job had queued but not fetched when it stopped; a resume starts here."""
+
+    job = peewee.ForeignKeyField(Job, backref="frontier", on_delete="CASCADE")
+    url = peewee.TextField()
+    depth = peewee.IntegerField(default=0)
+    # "queued" (never started) or "in_flight" (abandoned while downloading).
+    state = peewee.CharField(default="queued")
+    saved_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("job", "url"), True),)
+
+
+MODELS = [StoreMeta, Client, Job, Page, CrawlError, FrontierRequest]
+
+
+def _add_frontier(db: peewee.Database) -> None:
+    db.create_tables([FrontierRequest], safe=True)
+
 
 # Schema migrations: version -> function(db) that brings version-1 to version. Version 1 is the
 # initial schema, created from the models. Append here; never edit a released step.
-MIGRATIONS: dict[int, Any] = {}
+MIGRATIONS: dict[int, Any] = {2: _add_frontier}
 
 
 def slugify(name: str) -> str:
@@ -235,7 +254,6 @@ def _ensure_schema(db: peewee.Database) -> None:
             db.create_tables(MODELS)
             StoreMeta.create(key="schema_version", value=str(SCHEMA_VERSION))
             return
-        db.create_tables(MODELS, safe=True)
         version = int(StoreMeta.get_by_id("schema_version").value)
         if version > SCHEMA_VERSION:
             raise peewee.DatabaseError(

@@ -93,3 +93,19 @@ def test_sqlite_urls_become_absolute_paths(tmp_path: Path, monkeypatch) -> None:
     assert isinstance(db, models.peewee.SqliteDatabase)
     assert (tmp_path / "url.db").exists()
     db.close()
+
+
+def test_version_1_store_is_migrated_without_losing_data(tmp_path: Path) -> None:
+    path = str(tmp_path / "v1.db")
+    db = models.open_store(path)
+    client = models.get_or_create_client("Old")
+    models.Job.create(client=client, url="http://h/", status="completed", pages=3)
+    db.drop_tables([models.FrontierRequest])
+    models.StoreMeta.update(value="1").execute()
+    db.close()
+
+    db = models.open_store(path)
+    assert models.schema_version() == models.SCHEMA_VERSION == 2
+    assert models.FrontierRequest.table_exists()
+    assert models.Job.get().pages == 3 and models.Client.get().name == "Old"
+    db.close()
