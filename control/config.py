@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import configparser
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -30,10 +31,42 @@ def resolve_scrapyd_target(url: str | None) -> ScrapydTarget:
     )
 
 
-def _deploy_section() -> dict[str, str]:
-    from scrapyd_client.utils import get_config
+class _EnvInterpolation(configparser.BasicInterpolation):
+    """Expand ${ENV} in values, as scrapyd-deploy does."""
 
-    config = get_config()
+    def before_get(self, parser, section, option, value, defaults):  # type: ignore[override]
+        return os.path.expandvars(super().before_get(parser, section, option, value, defaults))
+
+
+def scrapy_cfg_sources() -> list[str]:
+    """The scrapy.cfg files Scrapy and scrapyd-deploy read, weakest first.
+
+    The same list as scrapy.utils.conf.get_sources(); read here because importing Scrapy (and
+    scrapyd-client) would add a quarter of a second to every command, `cancel` included.
+    """
+    xdg = os.environ.get("XDG_CONFIG_HOME") or os.path.expanduser("~/.config")
+    sources = [
+        "/etc/scrapy.cfg",
+        r"c:\scrapy\scrapy.cfg",
+        os.path.join(xdg, "scrapy.cfg"),
+        os.path.expanduser("~/.scrapy.cfg"),
+    ]
+    directory = os.path.abspath(".")
+    while True:
+        candidate = os.path.join(directory, "scrapy.cfg")
+        if os.path.exists(candidate):
+            sources.append(candidate)
+            break
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            break
+        directory = parent
+    return sources
+
+
+def _deploy_section() -> dict[str, str]:
+    config = configparser.ConfigParser(interpolation=_EnvInterpolation())
+    config.read(scrapy_cfg_sources())
     return dict(config.items("deploy")) if config.has_section("deploy") else {}
 
 
@@ -63,7 +96,14 @@ class Config:
         return any(job.mode == "scrapyd" for job in candidates)
 
     def probes(self, candidates: Iterable[Job] | None = None) -> list[Any]:
-        return [self.scrapyd_view().is_alive] if self._uses_scrapyd(candidates) else []
+        return [self._scrapyd_alive] if self._uses_scrapyd(candidates) else []
+
+    def _scrapyd_alive(self, job: Job) -> bool | None:
+        # Only jobs run by Scrapyd make us look for (and talk to) Scrapyd at all.
+        return self.scrapyd_view().is_alive(job) if job.mode == "scrapyd" else None
+
+    def _scrapyd_stop(self, job: Job, kill: bool) -> tuple[bool, str | None]:
+        return self.scrapyd_view().stop(job, kill) if job.mode == "scrapyd" else (False, None)
 
     def reconcile(self, candidates: list[Job] | None = None) -> list[jobs.Reconciled]:
         """Finish jobs whose process is gone (Scrapyd's view, the pid, the heartbeat)."""
@@ -76,5 +116,4 @@ class Config:
         return self.scrapyd_view().merge(job, details)
 
     def cancel_hooks(self) -> dict[str, Any]:
-        view = self.scrapyd_view()
-        return {"probes": [view.is_alive], "stop_remote": view.stop}
+        return {"probes": [self._scrapyd_alive], "stop_remote": self._scrapyd_stop}

@@ -3,47 +3,30 @@ and a real Scrapyd."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import shutil
-import signal
-import socket
 import sqlite3
 import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psutil
 import pytest
-import requests
 
+from bench import harness
+from bench.harness import (  # noqa: F401 - re-exported for the test modules
+    BIN,
+    PROJECT_ROOT,
+    ScrapydServer,
+    deploy,
+    free_port,
+    start_scrapyd,
+    wait_for,
+    write_scrapyd_conf,
+)
 from sample_site.testing import serve
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 DOCSCRAWL = str(BIN / "docscrawl")
-
-
-def wait_for(condition: Callable[[], object], timeout: float = 30.0, interval: float = 0.05):
-    """Poll condition until it returns something truthy; fail the test after timeout seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {condition}")
-        time.sleep(interval)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -141,7 +124,7 @@ class Cli:
 
 
 def clean_env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCSCRAWL_", "SCRAPYD_"))}
+    env = harness.clean_env()
     env["SCRAPYD_URL"] = "http://127.0.0.1:9"  # nothing listens there: no accidental Scrapyd
     return env
 
@@ -174,98 +157,6 @@ def crawl_job_id(first_line: str) -> int:
 # --- Scrapyd -------------------------------------------------------------------------------------
 
 
-@dataclass
-class ScrapydServer:
-    url: str
-    workdir: Path
-    process: subprocess.Popen
-    port: int
-
-    def crawl_processes(self) -> list:
-        """The crawl processes this Scrapyd started and that are still alive."""
-        try:
-            return psutil.Process(self.process.pid).children(recursive=True)
-        except psutil.NoSuchProcess:
-            return []
-
-    def stop(self, sig: int = signal.SIGTERM) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(sig)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-    def list_jobs(self) -> dict:
-        return requests.get(
-            f"{self.url}/listjobs.json", params={"project": "docscrawl"}, timeout=10
-        ).json()
-
-
-def write_scrapyd_conf(workdir: Path, port: int, max_proc: int, auth: tuple | None) -> None:
-    lines = [
-        "[scrapyd]",
-        "bind_address = 127.0.0.1",
-        f"http_port = {port}",
-        "jobstorage = scrapyd.jobstorage.SqliteJobStorage",
-        "eggs_dir = eggs",
-        "logs_dir = logs",
-        "dbs_dir = dbs",
-        "items_dir =",
-        f"max_proc = {max_proc}",
-        "poll_interval = 0.2",
-    ]
-    if auth:
-        lines += [f"username = {auth[0]}", f"password = {auth[1]}"]
-    (workdir / "scrapyd.conf").write_text("\n".join(lines) + "\n")
-
-
-def start_scrapyd(workdir: Path, port: int) -> ScrapydServer:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DOCSCRAWL_", "SCRAPYD_"))}
-    process = subprocess.Popen(
-        [str(BIN / "scrapyd"), "--pidfile="],
-        cwd=workdir,
-        env=env,
-        stdout=open(workdir / "scrapyd.out", "ab"),  # noqa: SIM115 - owned by the process
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    server = ScrapydServer(url, workdir, process, port)
-
-    def answering() -> bool:
-        if process.poll() is not None:
-            raise AssertionError((workdir / "scrapyd.out").read_text())
-        try:
-            return requests.get(f"{url}/daemonstatus.json", timeout=2).status_code in (200, 401)
-        except requests.RequestException:
-            return False
-
-    wait_for(answering, timeout=30, interval=0.1)
-    return server
-
-
-def deploy(url: str, tmp: Path, auth: tuple | None = None) -> None:
-    """Deploy the real project egg with plain `scrapyd-deploy`, to a target named `test`."""
-    xdg = tmp / "xdg"
-    xdg.mkdir(exist_ok=True)
-    cfg = f"[deploy:test]\nurl = {url}/\nproject = docscrawl\n"
-    if auth:
-        cfg += f"username = {auth[0]}\npassword = {auth[1]}\n"
-    (xdg / "scrapy.cfg").write_text(cfg)
-    env = {**os.environ, "XDG_CONFIG_HOME": str(xdg)}
-    proc = subprocess.run(
-        [str(BIN / "scrapyd-deploy"), "test"],
-        cwd=PROJECT_ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert '"status": "ok"' in proc.stdout, proc.stdout + proc.stderr
-
-
 @pytest.fixture
 def scrapyd_factory(tmp_path: Path) -> Iterator[Callable[..., ScrapydServer]]:
     servers: list[ScrapydServer] = []
@@ -289,11 +180,7 @@ def scrapyd_factory(tmp_path: Path) -> Iterator[Callable[..., ScrapydServer]]:
 
     yield make
     for server in servers:
-        crawls = server.crawl_processes()
-        server.stop()
-        for crawl in crawls:  # crawls outlive Scrapyd; they are ours, so end them
-            with contextlib.suppress(psutil.NoSuchProcess):
-                crawl.kill()
+        server.stop_with_crawls()
     for server in servers:
         shutil.rmtree(server.workdir / "eggs", ignore_errors=True)
 

@@ -1,0 +1,1 @@
+"""Benchmarks for docscrawl; see BENCHMARKS.md for results and the commands that made them."""

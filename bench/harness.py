@@ -1,0 +1,153 @@
+"""Processes the benchmarks and the tests share: a real Scrapyd on a free port, scrapyd-deploy."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+import requests
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def wait_for(condition: Callable[[], object], timeout: float = 30.0, interval: float = 0.05):
+    """Poll condition until it returns something truthy; raise AssertionError after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {condition}")
+        time.sleep(interval)
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def clean_env() -> dict[str, str]:
+    """This environment without docscrawl's and Scrapyd's variables."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("DOCSCRAWL_", "SCRAPYD_"))}
+
+
+@dataclass
+class ScrapydServer:
+    """A Scrapyd process started by us, in its own working directory."""
+
+    url: str
+    workdir: Path
+    process: subprocess.Popen
+    port: int
+
+    def crawl_processes(self) -> list[psutil.Process]:
+        """The crawl processes this Scrapyd started and that are still alive."""
+        try:
+            return psutil.Process(self.process.pid).children(recursive=True)
+        except psutil.NoSuchProcess:
+            return []
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+    def stop_with_crawls(self) -> None:
+        """Stop Scrapyd and the crawls it started (they would outlive it)."""
+        crawls = self.crawl_processes()
+        self.stop()
+        for crawl in crawls:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                crawl.kill()
+
+    def list_jobs(self, project: str = "docscrawl") -> dict:
+        return requests.get(
+            f"{self.url}/listjobs.json", params={"project": project}, timeout=10
+        ).json()
+
+
+def write_scrapyd_conf(workdir: Path, port: int, max_proc: int, auth: tuple | None) -> None:
+    lines = [
+        "[scrapyd]",
+        "bind_address = 127.0.0.1",
+        f"http_port = {port}",
+        "jobstorage = scrapyd.jobstorage.SqliteJobStorage",
+        "eggs_dir = eggs",
+        "logs_dir = logs",
+        "dbs_dir = dbs",
+        "items_dir =",
+        f"max_proc = {max_proc}",
+        "poll_interval = 0.2",
+    ]
+    if auth:
+        lines += [f"username = {auth[0]}", f"password = {auth[1]}"]
+    (workdir / "scrapyd.conf").write_text("\n".join(lines) + "\n")
+
+
+def start_scrapyd(workdir: Path, port: int) -> ScrapydServer:
+    """Start Scrapyd in workdir (with its scrapyd.conf) and wait until it answers."""
+    with open(workdir / "scrapyd.out", "ab") as out:
+        process = subprocess.Popen(
+            [str(BIN / "scrapyd"), "--pidfile="],
+            cwd=workdir,
+            env=clean_env(),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    server = ScrapydServer(url, workdir, process, port)
+
+    def answering() -> bool:
+        if process.poll() is not None:
+            raise AssertionError((workdir / "scrapyd.out").read_text())
+        try:
+            return requests.get(f"{url}/daemonstatus.json", timeout=2).status_code in (200, 401)
+        except requests.RequestException:
+            return False
+
+    wait_for(answering, timeout=30, interval=0.1)
+    return server
+
+
+def deploy(
+    url: str, tmp: Path, auth: tuple | None = None, project_dir: Path = PROJECT_ROOT,
+    project: str = "docscrawl",
+) -> None:  # fmt: skip
+    """Deploy a project's egg with plain `scrapyd-deploy` to a target named `bench`.
+
+    The target is declared in a scrapy.cfg under XDG_CONFIG_HOME, which scrapyd-deploy reads
+    besides the project's own scrapy.cfg, so the project's [deploy] section is left alone.
+    """
+    xdg = tmp / "xdg"
+    xdg.mkdir(exist_ok=True)
+    cfg = f"[deploy:bench]\nurl = {url}/\nproject = {project}\n"
+    if auth:
+        cfg += f"username = {auth[0]}\npassword = {auth[1]}\n"
+    (xdg / "scrapy.cfg").write_text(cfg)
+    proc = subprocess.run(
+        [str(BIN / "scrapyd-deploy"), "bench"],
+        cwd=project_dir,
+        env={**os.environ, "XDG_CONFIG_HOME": str(xdg)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if proc.returncode != 0 or '"status": "ok"' not in proc.stdout:
+        raise AssertionError(f"scrapyd-deploy failed: {proc.stdout}{proc.stderr}")
