@@ -269,6 +269,12 @@ def status(config: Config, job_id: int, as_json: bool, watch: bool) -> None:
             click.echo("")
 
 
+def _changes_line(counts: dict[str, int] | None) -> str | None:
+    if not counts or not any(counts.values()):
+        return None
+    return ", ".join(f"{counts[name]} {name}" for name in models.CHANGES)
+
+
 def _status_block(details: dict[str, Any]) -> str:
     rate = details["rate"]
     return output.key_values(
@@ -279,6 +285,7 @@ def _status_block(details: dict[str, Any]) -> str:
             ("URL", details["url"]),
             ("Pages", details["pages"]),
             ("Errors", details["errors"]),
+            ("Changes", _changes_line(details.get("changes"))),
             ("Queued", details["queued"] if details["status"] in models.ACTIVE_STATUSES else None),
             ("Rate", f"{rate:.1f} pages/s" if rate else None),
             ("Created", details["created_at"]),
@@ -355,4 +362,32 @@ def dedupe(config: Config, client_slug: str, dry_run: bool, as_json: bool) -> No
     click.echo(
         f"{verb} {report.removed_count} duplicate pages in {len(report.groups)} groups "
         f"for client {client_slug}."
+    )
+
+
+@main.command()
+@click.option(
+    "--job", "job_ids", type=click.IntRange(min=1), multiple=True, help="Two jobs: older, newer."
+)
+@click.option("--client-slug", help="Compare the client's last two completed crawls.")
+@json_option
+@pass_config
+def diff(config: Config, job_ids: tuple[int, ...], client_slug: str | None, as_json: bool) -> None:
+    """List what changed between two crawls: pages added, removed and changed."""
+    from control import changes
+
+    if (client_slug and job_ids) or (not client_slug and len(job_ids) != 2):
+        raise click.UsageError("Give --job A --job B, or --client-slug SLUG.")
+    old, new = changes.last_two_completed(client_slug) if client_slug else job_ids
+    result = changes.diff_jobs(old, new)
+    if as_json:
+        output.print_json(result.as_dict())
+        return
+    for label, urls in (("added", result.added), ("removed", result.removed),
+                        ("changed", result.changed)):  # fmt: skip
+        for url in urls:
+            click.echo(f"{label:<8} {url}")
+    click.echo(
+        f"Job {old} -> job {new}: {len(result.added)} added, {len(result.removed)} removed, "
+        f"{len(result.changed)} changed, {result.unchanged} unchanged."
     )

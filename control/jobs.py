@@ -361,6 +361,8 @@ def job_details(job: Job) -> dict[str, Any]:
         "heartbeat_at": _iso(job.heartbeat_at),
         "cancel_requested_at": _iso(job.cancel_requested_at),
         "finish_reason": job.finish_reason,
+        "changes": models.change_counts(job.id),
+        "resumes": job.resumes,
         "scrapyd_job_id": job.scrapyd_job_id,
         "node": job.node,
         "pid": job.pid,

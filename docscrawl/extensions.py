@@ -8,6 +8,7 @@ import socket
 import sys
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 import peewee
 import psutil
@@ -22,6 +23,7 @@ from docscrawl import models
 from docscrawl import signals as docscrawl_signals
 from docscrawl.exceptions import CancelledBeforeDownload
 from docscrawl.progress import estimate_total, format_duration
+from docscrawl.urls import CrawlScope
 
 logger = logging.getLogger(__name__)
 
@@ -171,6 +173,11 @@ class JobLifecycle:
                 heartbeat_at=models.utcnow(),
                 queued=0,
             ).where(Job.id == self.job_id).execute()
+            if status == models.COMPLETED and recorded == "finished":
+                # Only a crawl that ran to its end can say a page is no longer there.
+                scope = CrawlScope(job.url)
+                prefix = f"{urlsplit(job.url).scheme}://{scope.netloc}{scope.prefix}"
+                models.record_removed_pages(job.id, job.client_id, prefix)
         logger.info("Job %s ended %s (%s)", self.job_id, status, recorded)
 
 

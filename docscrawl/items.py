@@ -35,3 +35,10 @@ class CrawlErrorItem(scrapy.Item):
     status_code = scrapy.Field()
     reason = scrapy.Field()
     occurred_at = scrapy.Field()
+
+
+class NotModifiedItem(scrapy.Item):
+    """A page the server answered 304 Not Modified for: seen again, unchanged, content kept."""
+
+    url = scrapy.Field()
+    fetched_at = scrapy.Field()

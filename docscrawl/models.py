@@ -19,7 +19,7 @@ from typing import Any
 import peewee
 from playhouse.db_url import connect as connect_url
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # Job statuses. ACTIVE ones have (or are about to have) a live process.
 PENDING = "pending"
@@ -105,6 +105,7 @@ class Job(BaseModel):
     queued = peewee.IntegerField(default=0)
     estimated_total = peewee.IntegerField(null=True)
     finish_reason = peewee.TextField(null=True)
+    resumes = peewee.IntegerField(default=0)  # how many times the job was resumed
 
 
 class Page(BaseModel):
@@ -159,16 +160,51 @@ class FrontierRequest(BaseModel):
         indexes = ((("job", "url"), True),)
 
 
-MODELS = [StoreMeta, Client, Job, Page, CrawlError, FrontierRequest]
+# What a job found for a page, compared with what the store had before it.
+NEW = "new"
+CHANGED = "changed"
+UNCHANGED = "unchanged"
+REMOVED = "removed"
+CHANGES = (NEW, CHANGED, UNCHANGED, REMOVED)
+
+
+class JobPage(BaseModel):
+    """That a job saw a page (or, for ``removed``, did not find it again), and with what text."""
+
+    job = peewee.ForeignKeyField(Job, backref="seen", on_delete="CASCADE")
+    page = peewee.ForeignKeyField(Page, backref="sightings", on_delete="CASCADE")
+    change = peewee.CharField()
+    content_hash = peewee.CharField(null=True)
+
+    class Meta:
+        indexes = ((("job", "page"), True), (("page", "job"), False))
+
+
+MODELS = [StoreMeta, Client, Job, Page, CrawlError, FrontierRequest, JobPage]
 
 
 def _add_frontier(db: peewee.Database) -> None:
     db.create_tables([FrontierRequest], safe=True)
 
 
+def _add_job_pages(db: peewee.Database) -> None:
+    from playhouse.migrate import SchemaMigrator, migrate
+
+    migrator = SchemaMigrator.from_database(db)
+    migrate(migrator.add_column("job", "resumes", peewee.IntegerField(default=0)))
+    # Version 2 stores know only each page's last job: record that as the page's sighting.
+    db.create_tables([JobPage], safe=True)
+    JobPage.insert_from(
+        Page.select(Page.job, Page.id, peewee.Value(NEW), Page.content_hash).where(
+            Page.job.is_null(False)
+        ),
+        [JobPage.job, JobPage.page, JobPage.change, JobPage.content_hash],
+    ).execute()
+
+
 # Schema migrations: version -> function(db) that brings version-1 to version. Version 1 is the
 # initial schema, created from the models. Append here; never edit a released step.
-MIGRATIONS: dict[int, Any] = {2: _add_frontier}
+MIGRATIONS: dict[int, Any] = {2: _add_frontier, 3: _add_job_pages}
 
 
 def slugify(name: str) -> str:
@@ -296,3 +332,40 @@ def get_or_create_client(name: str) -> Client:
         if client is None:
             client = Client.create(name=name, slug=slug)
     return client
+
+
+def record_removed_pages(job_id: int, client_id: int, url_prefix: str) -> int:
+    """Mark as ``removed`` for this job the client's pages under url_prefix that an earlier job
+    saw (and did not already find removed) but this job did not. Returns how many."""
+    earlier = (
+        JobPage.select(JobPage.change)
+        .where((JobPage.page == Page.id) & (JobPage.job < job_id))
+        .order_by(JobPage.job.desc())
+        .limit(1)
+    )
+    seen_now = JobPage.select(JobPage.id).where((JobPage.page == Page.id) & (JobPage.job == job_id))
+    gone = Page.select(Page.id, Page.content_hash).where(
+        (Page.client == client_id)
+        & Page.url.startswith(url_prefix)
+        & ~peewee.fn.EXISTS(seen_now)
+        & (earlier.alias("last_change") != REMOVED)
+    )
+    rows = [
+        {"job": job_id, "page": page_id, "change": REMOVED, "content_hash": digest}
+        for page_id, digest in gone.tuples()
+    ]
+    for start in range(0, len(rows), 500):
+        JobPage.insert_many(rows[start : start + 500]).on_conflict_ignore().execute()
+    return len(rows)
+
+
+def change_counts(job_id: int) -> dict[str, int]:
+    """How many pages the job found new, changed, unchanged and removed."""
+    counts = dict.fromkeys(CHANGES, 0)
+    query = (
+        JobPage.select(JobPage.change, peewee.fn.COUNT(JobPage.id))
+        .where(JobPage.job == job_id)
+        .group_by(JobPage.change)
+    )
+    counts.update(dict(query.tuples()))
+    return counts

@@ -13,7 +13,7 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 from docscrawl import models
-from docscrawl.items import CrawlErrorItem, PageItem
+from docscrawl.items import CrawlErrorItem, NotModifiedItem, PageItem
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,7 @@ class PageStorePipeline:
         self.batch_size = batch_size
         self.interval = interval
         self.pages: dict[str, dict[str, Any]] = {}
+        self.not_modified: dict[str, Any] = {}
         self.errors: list[dict[str, Any]] = []
         self.job_id: int | None = None
         self.client_id: int | None = None
@@ -74,9 +75,11 @@ class PageStorePipeline:
         adapter = ItemAdapter(item)
         if isinstance(item, PageItem):
             self.pages[adapter["url"]] = {name: adapter.get(name) for name in PAGE_FIELDS}
+        elif isinstance(item, NotModifiedItem):
+            self.not_modified[adapter["url"]] = adapter["fetched_at"]
         elif isinstance(item, CrawlErrorItem):
             self.errors.append(adapter.asdict())
-        if len(self.pages) + len(self.errors) >= self.batch_size:
+        if len(self.pages) + len(self.not_modified) + len(self.errors) >= self.batch_size:
             self.flush()
         return item
 
@@ -90,34 +93,82 @@ class PageStorePipeline:
             self.flush()
 
     def flush(self) -> None:
-        """Write every buffered page and error, and bump the job's counters, in one transaction."""
+        """Write every buffered page and error, and bump the job's counters, in one transaction.
+
+        Each page is also recorded as seen by this job, as ``new``, ``changed`` (its main-text
+        hash differs from the stored one) or ``unchanged`` (same hash, or a 304).
+        """
         self.last_flush = time.monotonic()
-        if self.job_id is None or not (self.pages or self.errors):
+        if self.job_id is None or not (self.pages or self.not_modified or self.errors):
             return
-        pages, errors = list(self.pages.values()), self.errors
-        self.pages, self.errors = {}, []
-        Page = models.Page
+        pages, not_modified, errors = self.pages, self.not_modified, self.errors
+        self.pages, self.not_modified, self.errors = {}, {}, []
+        Page, JobPage = models.Page, models.JobPage
         with models.write_transaction():
+            before = self._stored(list(pages) + list(not_modified))
+            sightings = []
             if pages:
-                rows = [{**row, "client": self.client_id, "job": self.job_id} for row in pages]
-                (
-                    Page.insert_many(rows)
-                    .on_conflict(
-                        conflict_target=[Page.client, Page.url],
-                        preserve=[getattr(Page, name) for name in PAGE_FIELDS] + [Page.job],
+                rows = [
+                    {**row, "client": self.client_id, "job": self.job_id} for row in pages.values()
+                ]
+                for start in range(0, len(rows), 200):
+                    (
+                        Page.insert_many(rows[start : start + 200])
+                        .on_conflict(
+                            conflict_target=[Page.client, Page.url],
+                            preserve=[getattr(Page, name) for name in PAGE_FIELDS] + [Page.job],
+                        )
+                        .execute()
                     )
-                    .execute()
-                )
+                after = self._stored(list(pages))
+                for url, row in pages.items():
+                    previous = before.get(url)
+                    change = (
+                        models.NEW
+                        if previous is None
+                        else models.UNCHANGED
+                        if previous[1] == row["content_hash"]
+                        else models.CHANGED
+                    )
+                    sightings.append((after[url][0], change, row["content_hash"]))
+            for url, fetched_at in not_modified.items():
+                if url in before:
+                    page_id, content_hash = before[url]
+                    Page.update(job=self.job_id, fetched_at=fetched_at).where(
+                        Page.id == page_id
+                    ).execute()
+                    sightings.append((page_id, models.UNCHANGED, content_hash))
+            if sightings:
+                JobPage.insert_many(
+                    [
+                        {"job": self.job_id, "page": page_id, "change": change, "content_hash": h}
+                        for page_id, change, h in sightings
+                    ]
+                ).on_conflict(
+                    conflict_target=[JobPage.job, JobPage.page],
+                    preserve=[JobPage.change, JobPage.content_hash],
+                ).execute()
             if errors:
                 models.CrawlError.insert_many(
                     [{**row, "job": self.job_id} for row in errors]
                 ).execute()
             models.Job.update(
-                pages=models.Job.pages + len(pages), errors=models.Job.errors + len(errors)
+                pages=models.Job.pages + len(sightings), errors=models.Job.errors + len(errors)
             ).where(models.Job.id == self.job_id).execute()
-        self.stored_pages += len(pages)
+        self.stored_pages += len(sightings)
         self.crawler.stats.set_value("docscrawl/stored_pages", self.stored_pages)
-        logger.debug("Stored %d pages and %d errors", len(pages), len(errors))
+        logger.debug("Stored %d pages and %d errors", len(sightings), len(errors))
+
+    def _stored(self, urls: list[str]) -> dict[str, tuple[int, str]]:
+        """url -> (page id, content hash) for the client's stored pages among urls."""
+        Page = models.Page
+        found: dict[str, tuple[int, str]] = {}
+        for start in range(0, len(urls), 500):
+            query = Page.select(Page.url, Page.id, Page.content_hash).where(
+                (Page.client == self.client_id) & (Page.url << urls[start : start + 500])
+            )
+            found.update((url, (page_id, digest)) for url, page_id, digest in query.tuples())
+        return found
 
 
 def _reactor() -> Any:

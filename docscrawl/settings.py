@@ -38,6 +38,10 @@ ITEM_PIPELINES = {
     "docscrawl.pipelines.PageStorePipeline": 300,
 }
 
+DOWNLOADER_MIDDLEWARES = {
+    "docscrawl.middlewares.ConditionalRequestsMiddleware": 560,
+}
+
 EXTENSIONS = {
     "docscrawl.extensions.JobLifecycle": 100,
     "docscrawl.extensions.FastCancel": 110,
@@ -59,5 +63,7 @@ DOCSCRAWL_HEARTBEAT_INTERVAL = 2.0
 # Live progress on stderr; the CLI turns it on for foreground crawls.
 DOCSCRAWL_PROGRESS = False
 DOCSCRAWL_PROGRESS_INTERVAL = 1.0
+# Re-crawls send If-None-Match / If-Modified-Since from the stored ETag and Last-Modified.
+DOCSCRAWL_CONDITIONAL_REQUESTS = True
 # On a cancel, how long an in-flight download may hold the stop before it is abandoned.
 DOCSCRAWL_CANCEL_INFLIGHT_TIMEOUT = 0.5

@@ -100,12 +100,14 @@ def test_version_1_store_is_migrated_without_losing_data(tmp_path: Path) -> None
     db = models.open_store(path)
     client = models.get_or_create_client("Old")
     models.Job.create(client=client, url="http://h/", status="completed", pages=3)
-    db.drop_tables([models.FrontierRequest])
+    db.drop_tables([models.JobPage, models.FrontierRequest])
+    db.execute_sql("ALTER TABLE job DROP COLUMN resumes")
     models.StoreMeta.update(value="1").execute()
     db.close()
 
     db = models.open_store(path)
-    assert models.schema_version() == models.SCHEMA_VERSION == 2
+    assert models.schema_version() == models.SCHEMA_VERSION == 3
     assert models.FrontierRequest.table_exists()
-    assert models.Job.get().pages == 3 and models.Client.get().name == "Old"
+    job = models.Job.get()
+    assert (job.pages, job.resumes, models.Client.get().name) == (3, 0, "Old")
     db.close()

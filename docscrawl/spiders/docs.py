@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.exceptions import CloseSpider, IgnoreRequest
@@ -17,7 +18,7 @@ from w3lib.url import safe_url_string
 from docscrawl import models
 from docscrawl.extensions import CancelledBeforeDownload
 from docscrawl.extraction import extract_page
-from docscrawl.items import CrawlErrorItem, PageItem
+from docscrawl.items import CrawlErrorItem, NotModifiedItem, PageItem
 from docscrawl.urls import CrawlScope, has_skipped_extension, normalize_url
 
 HTML_TYPES = (b"text/html", b"application/xhtml+xml")
@@ -68,9 +69,11 @@ class DocsSpider(scrapy.Spider):
         self.seen: set[str] = set()
         self.stored: set[str] = set()
         self.sitemap_urls: set[str] = set()
+        # ("http://host", "https://host") once the site is seen redirecting between schemes.
+        self.scheme_alias: tuple[str, str] | None = None
 
     async def start(self) -> AsyncIterator[Any]:
-        self.seen.add(normalize_url(self.start_url))
+        self.seen.add(self.key(self.start_url))
         yield self._page_request(self.start_url, depth=0)
         base = f"{self.start_url.split('://', 1)[0]}://{self.scope.netloc}"
         yield scrapy.Request(
@@ -116,7 +119,7 @@ class DocsSpider(scrapy.Spider):
             depth_allowed = self.max_depth is None or self.max_depth >= 1
             for entry in sitemap:
                 url = entry["loc"]
-                key = normalize_url(url)
+                key = self.key(url)
                 if not self.scope.contains(key) or has_skipped_extension(key):
                     continue
                 self.sitemap_urls.add(key)
@@ -132,12 +135,30 @@ class DocsSpider(scrapy.Spider):
             url, callback=self.parse_page, errback=self.page_failed, meta={"page_depth": depth}
         )
 
+    def key(self, url: str) -> str:
+        """The page identity of url: normalised, with the site's http/https choice applied."""
+        key = normalize_url(url)
+        if self.scheme_alias is not None and key.startswith(self.scheme_alias[0]):
+            key = self.scheme_alias[1] + key[len(self.scheme_alias[0]) :]
+        return key
+
+    def _learn_scheme(self, requested: str, final: str) -> None:
+        """Remember that the site redirects http to https (or back): one page, not two."""
+        old, new = urlsplit(requested), urlsplit(final)
+        if old.scheme != new.scheme and (old.hostname, old.path) == (new.hostname, new.path):
+            self.scheme_alias = (f"{old.scheme}://{old.netloc}", f"{new.scheme}://{new.netloc}")
+
     def parse_page(self, response: Response) -> Iterator[Any]:
         stats = self.crawler.stats
+        if response.status == 304:
+            yield from self._not_modified(response)
+            return
         if not self._is_html(response):
             stats.inc_value("docscrawl/skipped_non_html")
             return
-        final_key = normalize_url(response.url)
+        if self.scheme_alias is None and response.request is not None:
+            self._learn_scheme(normalize_url(response.request.url), normalize_url(response.url))
+        final_key = self.key(response.url)
         if not self.scope.contains(final_key):
             stats.inc_value("docscrawl/skipped_out_of_scope")
             return
@@ -146,7 +167,7 @@ class DocsSpider(scrapy.Spider):
         page = extract_page(response.selector.root, response.url)
         key = final_key
         if page.canonical_url:
-            canonical_key = normalize_url(page.canonical_url)
+            canonical_key = self.key(page.canonical_url)
             if self.scope.contains(canonical_key):
                 key = canonical_key
         if key in self.stored:
@@ -170,7 +191,7 @@ class DocsSpider(scrapy.Spider):
             ],
             markdown=page.markdown,
             text=page.text,
-            links=[link for link in page.links if self.scope.contains(normalize_url(link))],
+            links=[link for link in page.links if self.scope.contains(self.key(link))],
             word_count=page.word_count,
             content_hash=page.content_hash,
             etag=_header(response, b"ETag"),
@@ -178,18 +199,41 @@ class DocsSpider(scrapy.Spider):
             fetched_at=models.utcnow(),
             depth=depth,
         )
+        yield from self._after_page(page.links, depth)
+
+    def _after_page(self, links: list[str], depth: int) -> Iterator[scrapy.Request]:
         if self.max_pages is not None and len(self.stored) >= self.max_pages:
             raise CloseSpider("max_pages")
         if self.max_depth is not None and depth >= self.max_depth:
             return
-        for link in page.links:
-            link_key = normalize_url(link)
+        for link in links:
+            link_key = self.key(link)
             if link_key in self.seen:
                 continue
             self.seen.add(link_key)
             if not self.scope.contains(link_key) or has_skipped_extension(link_key):
                 continue
             yield self._page_request(link, depth + 1)
+
+    def _not_modified(self, response: Response) -> Iterator[Any]:
+        """A 304 on a re-crawl: the page is unchanged; follow the links stored with it."""
+        key = self.key(response.url)
+        if key in self.stored or (
+            self.max_pages is not None and len(self.stored) >= self.max_pages
+        ):
+            return
+        self.stored.add(key)
+        self.crawler.stats.inc_value("docscrawl/pages")
+        self.crawler.stats.inc_value("docscrawl/not_modified")
+        yield NotModifiedItem(url=key, fetched_at=models.utcnow())
+        Page = models.Page
+        links = (
+            Page.select(Page.links)
+            .join(models.Job, on=(Page.client == models.Job.client))
+            .where((models.Job.id == self.job_id) & (Page.url == key))
+            .scalar()
+        )
+        yield from self._after_page(links or [], response.meta.get("page_depth", 0))
 
     @staticmethod
     def _is_html(response: Response) -> bool:
