@@ -346,23 +346,50 @@ def reconcile(config: Config, as_json: bool) -> None:
 @main.command()
 @click.option("--client-slug", required=True, help="The client whose pages to deduplicate.")
 @click.option("--dry-run", is_flag=True, help="Report what would be removed; change nothing.")
+@click.option("--near", is_flag=True, help="Also report near-duplicates (never removed).")
 @json_option
 @pass_config
-def dedupe(config: Config, client_slug: str, dry_run: bool, as_json: bool) -> None:
-    """Remove a client's duplicate pages (same content under different URLs)."""
-    report = dedupe_service.dedupe_client(client_slug, dry_run=dry_run)
+def dedupe(config: Config, client_slug: str, dry_run: bool, near: bool, as_json: bool) -> None:
+    """Remove a client's duplicate pages: one URL stored twice, or one text under two URLs."""
+    report = dedupe_service.dedupe_client(client_slug, dry_run=dry_run, near=near)
     if as_json:
         output.print_json(report.as_dict())
         return
     verb = "Would remove" if dry_run else "Removed"
     for group in report.groups:
-        click.echo(f"Kept    {group.kept}")
+        click.echo(f"Kept    {group.kept}  ({group.reason})")
         for url in group.removed:
             click.echo(f"  {'would remove' if dry_run else 'removed'} {url}")
     click.echo(
         f"{verb} {report.removed_count} duplicate pages in {len(report.groups)} groups "
         f"for client {client_slug}."
     )
+    if report.near is not None:
+        for pair in report.near:
+            click.echo(f"Near    {pair.first} ~ {pair.second}  ({pair.distance} bits apart)")
+        click.echo(f"{len(report.near)} near-duplicate pairs (reported only, not removed).")
+
+
+@main.command()
+@click.option("--client-slug", help="Export every page of this client.")
+@click.option("--job", "job_id", type=click.IntRange(min=1), help="Export the pages this job saw.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv", "markdown"]), required=True,
+    help="jsonl and csv: one row per page; markdown: a folder tree of .md files.",
+)  # fmt: skip
+@click.option(
+    "--out", required=True, help="A file (jsonl, csv; - for stdout) or a folder (markdown)."
+)
+@pass_config
+def export(config: Config, client_slug: str | None, job_id: int | None, fmt: str, out: str) -> None:
+    """Export pages with every extracted field, for analysis elsewhere."""
+    from control.export import export_pages
+
+    if (client_slug is None) == (job_id is None):
+        raise click.UsageError("Give exactly one of --client-slug SLUG or --job N.")
+    result = export_pages(client_slug=client_slug, job_id=job_id, fmt=fmt, out=out)
+    where = "stdout" if result.out == "-" else result.out
+    click.echo(f"Exported {result.pages} pages as {fmt} to {where}.", err=True)
 
 
 @main.command()
