@@ -161,6 +161,11 @@ def crawl(
         url, client_name, max_pages=max_pages, max_depth=max_depth, settings=settings
     )
     click.echo(f"Job {job.id}: crawling {url} for {job.client.name}")
+    _run_in_foreground(config, job, quiet=quiet)
+
+
+def _run_in_foreground(config: Config, job: models.Job, *, quiet: bool, resume: bool = False):
+    """Run the job's crawl in this process, then report its outcome (and exit code)."""
     sys.stdout.flush()
     from docscrawl.runner import run_foreground_crawl
 
@@ -168,11 +173,12 @@ def crawl(
         run_foreground_crawl(
             job.id,
             config.db,
-            url,
-            max_pages=max_pages,
-            max_depth=max_depth,
-            overrides=settings,
+            job.url,
+            max_pages=job.max_pages,
+            max_depth=job.max_depth,
+            overrides=job.settings,
             progress=not quiet,
+            resume=resume,
         )
     except KeyboardInterrupt:  # Ctrl+C before the crawl took over the signal
         jobs.reconcile([jobs.get_job(job.id)])
@@ -202,6 +208,26 @@ def _check_settings(settings: dict[str, str]) -> None:
         project_settings(settings).freeze()
     except Exception as exc:
         raise InvalidRequest(f"The settings {settings} are not valid: {exc}.") from exc
+
+
+@main.command()
+@job_option
+@click.option("--async", "run_async", is_flag=True, help="Resume on Scrapyd and return.")
+@click.option("--quiet", is_flag=True, help="No live progress on stderr.")
+@pass_config
+def resume(config: Config, job_id: int, run_async: bool, quiet: bool) -> None:
+    """Continue a cancelled or failed job from where it stopped (same job id)."""
+    if run_async:
+        from control import scheduling
+
+        target = resolve_scrapyd_target(config.scrapyd_url)
+        job = jobs.begin_resume(job_id, mode="scrapyd", probes=config.probes())
+        scrapyd_job_id = scheduling.schedule_resume(target, config.db, job)
+        click.echo(f"Job {job.id} resumed on Scrapyd as {scrapyd_job_id} ({target.url}).")
+        return
+    job = jobs.begin_resume(job_id, mode="sync", probes=config.probes())
+    click.echo(f"Job {job.id}: resuming {job.url} for {job.client.name} ({job.pages} pages so far)")
+    _run_in_foreground(config, job, quiet=quiet, resume=True)
 
 
 @main.command("list")
@@ -293,6 +319,7 @@ def _status_block(details: dict[str, Any]) -> str:
             ("Finished", details["finished_at"]),
             ("Duration", output.duration(details["duration"])),
             ("Finish reason", details["finish_reason"]),
+            ("Resumed", f"{details['resumes']} times" if details.get("resumes") else None),
             ("Scrapyd job", details["scrapyd_job_id"]),
             ("Node", details["node"]),
             ("PID", details["pid"]),

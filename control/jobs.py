@@ -317,6 +317,48 @@ def _ended_sentence(job: Job) -> str:
     return f"Job {job.id} is {job.status}: {pages}."
 
 
+# --- resume --------------------------------------------------------------------------------------
+
+
+def begin_resume(job_id: int, *, mode: str, probes: Iterable[LivenessProbe] = ()) -> Job:
+    """Move a cancelled or failed job back to ``pending`` for a resume, or refuse.
+
+    The move is one conditional UPDATE, so two resumes started at once cannot both win.
+    """
+    job = get_job(job_id)
+    reconcile([job], probes)  # a job whose process died is failed, hence resumable
+    job = get_job(job_id)
+    if job.status == models.COMPLETED:
+        raise InvalidRequest(f"Job {job.id} is completed; there is nothing left to resume.")
+    if job.status in models.ACTIVE_STATUSES:
+        raise InvalidRequest(
+            f"Job {job.id} is {job.status}; only a cancelled or failed job can be resumed."
+        )
+    fields: dict[str, Any] = {
+        "status": models.PENDING,
+        "mode": mode,
+        "resumes": Job.resumes + 1,
+        "finished_at": None,
+        "finish_reason": None,
+        "cancel_requested_at": None,
+        "heartbeat_at": None,
+        "pid": None,
+        "process_started_at": None,
+    }
+    if mode == "sync":
+        me = psutil.Process()
+        fields.update(pid=me.pid, process_started_at=me.create_time(), node=processes.this_host())
+    with models.write_transaction():
+        moved = (
+            Job.update(**fields)
+            .where((Job.id == job.id) & (Job.status << [models.CANCELLED, models.FAILED]))
+            .execute()
+        )
+    if not moved:
+        raise InvalidRequest(f"Job {job.id} is already being resumed.")
+    return get_job(job.id)
+
+
 # --- views ---------------------------------------------------------------------------------------
 
 

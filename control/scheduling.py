@@ -35,7 +35,6 @@ def schedule_crawl(
 
     A failed schedule leaves the job ``failed`` with the reason, never a phantom ``pending``.
     """
-    node = ScrapydNode(target)
     job = jobs.create_job(
         url,
         client_name,
@@ -44,19 +43,32 @@ def schedule_crawl(
         max_depth=max_depth,
         settings=settings,
     )
+    return job, _schedule(target, location, job)
+
+
+def schedule_resume(target: ScrapydTarget, location: str, job: Job) -> str:
+    """Queue the docs spider on Scrapyd to continue a job (already moved to ``pending``)."""
+    return _schedule(target, location, job, resume=True)
+
+
+def _schedule(target: ScrapydTarget, location: str, job: Job, resume: bool = False) -> str:
+    node = ScrapydNode(target)
     jobid = scrapyd_job_id(job.id)
     with models.write_transaction():
         Job.update(scrapyd_job_id=jobid, node=node.url, log_url=node.log_url(jobid)).where(
             Job.id == job.id
         ).execute()
     # The crawl process runs in Scrapyd's working directory: give it the absolute store.
-    crawl_settings = {**settings, "DOCSCRAWL_DB": models.resolve_location(location)}
+    crawl_settings = {**job.settings, "DOCSCRAWL_DB": models.resolve_location(location)}
+    spider_args = {
+        "url": job.url,
+        "job_id": job.id,
+        "max_pages": job.max_pages,
+        "max_depth": job.max_depth,
+        "resume": "1" if resume else None,
+    }
     try:
-        node.schedule(
-            jobid,
-            {"url": url, "job_id": job.id, "max_pages": max_pages, "max_depth": max_depth},
-            crawl_settings,
-        )
+        node.schedule(jobid, spider_args, crawl_settings)
     except DocscrawlError as exc:
         with models.write_transaction():
             Job.update(
@@ -65,7 +77,7 @@ def schedule_crawl(
                 finished_at=models.utcnow(),
             ).where(Job.id == job.id).execute()
         raise
-    return jobs.get_job(job.id), jobid
+    return jobid
 
 
 class ScrapydView:

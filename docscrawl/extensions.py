@@ -173,6 +173,11 @@ class JobLifecycle:
                 heartbeat_at=models.utcnow(),
                 queued=0,
             ).where(Job.id == self.job_id).execute()
+            if status == models.COMPLETED:
+                # Nothing is left to resume from.
+                models.FrontierRequest.delete().where(
+                    models.FrontierRequest.job == self.job_id
+                ).execute()
             if status == models.COMPLETED and recorded == "finished":
                 # Only a crawl that ran to its end can say a page is no longer there.
                 scope = CrawlScope(job.url)

@@ -28,6 +28,7 @@ def run_foreground_crawl(
     max_depth: int | None = None,
     overrides: dict[str, Any] | None = None,
     progress: bool = True,
+    resume: bool = False,
 ) -> None:
     """Crawl in this process until the crawl ends; the outcome is recorded in the store.
 
@@ -51,7 +52,14 @@ def run_foreground_crawl(
     if overrides:
         settings.setdict(overrides, priority="cmdline")
     process = CrawlerProcess(settings)
-    process.crawl(DocsSpider, url=url, job_id=job_id, max_pages=max_pages, max_depth=max_depth)
+    process.crawl(
+        DocsSpider,
+        url=url,
+        job_id=job_id,
+        max_pages=max_pages,
+        max_depth=max_depth,
+        resume="1" if resume else None,
+    )
     process.start()
     _settle_job(job_id, location)
 

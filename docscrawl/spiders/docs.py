@@ -51,6 +51,7 @@ class DocsSpider(scrapy.Spider):
         job_id: str | int | None = None,
         max_pages: str | int | None = None,
         max_depth: str | int | None = None,
+        resume: str | None = None,
         **kwargs: Any,
     ):
         super().__init__(**kwargs)
@@ -62,6 +63,7 @@ class DocsSpider(scrapy.Spider):
         self.job_id = int(job_id)
         self.max_pages = _optional_int(max_pages, "max_pages")
         self.max_depth = _optional_int(max_depth, "max_depth")
+        self.resume = resume not in (None, "", "0", "false", "False")
         self.scope = CrawlScope(self.start_url)
         self.allowed_domains = [self.scope.host]
         # Normalised URLs already turned into a request (or a stored page) in this crawl. Checking
@@ -73,8 +75,12 @@ class DocsSpider(scrapy.Spider):
         self.scheme_alias: tuple[str, str] | None = None
 
     async def start(self) -> AsyncIterator[Any]:
-        self.seen.add(self.key(self.start_url))
-        yield self._page_request(self.start_url, depth=0)
+        if self.resume:
+            for request in self._resume_requests():
+                yield request
+        else:
+            self.seen.add(self.key(self.start_url))
+            yield self._page_request(self.start_url, depth=0)
         base = f"{self.start_url.split('://', 1)[0]}://{self.scope.netloc}"
         yield scrapy.Request(
             f"{base}/robots.txt",
@@ -83,6 +89,50 @@ class DocsSpider(scrapy.Spider):
             priority=10,
             meta={"sitemap_base": base},
         )
+
+    # --- resume ------------------------------------------------------------------------------
+
+    def _resume_requests(self) -> Iterator[scrapy.Request]:
+        """Continue this job: skip what it stored, fetch what it had queued and what it missed.
+
+        The frontier is rebuilt from the store, which is always consistent (unlike a JOBDIR
+        after a forced stop or a SIGKILL): the requests kept at the last cancel, then every
+        link of the job's stored pages that the job has not stored. The sitemaps are read
+        again as on any start, for pages no stored page links to.
+        """
+        Page, JobPage = models.Page, models.JobPage
+        stored = (
+            Page.select(Page.url, Page.depth, Page.links)
+            .join(JobPage)
+            .where((JobPage.job == self.job_id) & (JobPage.change != models.REMOVED))
+        )
+        candidates: list[tuple[str, int]] = []
+        link_lists = []
+        for url, depth, links in stored.tuples():
+            self.stored.add(url)
+            self.seen.add(url)
+            link_lists.append((links or [], depth + 1))
+        self.crawler.stats.set_value("docscrawl/resumed_with_pages", len(self.stored))
+        # A URL that answered 404/410 in this job is gone; do not ask again.
+        gone = models.CrawlError.select(models.CrawlError.url).where(
+            (models.CrawlError.job == self.job_id) & (models.CrawlError.status_code << [404, 410])
+        )
+        self.seen.update(self.key(url) for (url,) in gone.tuples())
+        frontier = models.FrontierRequest.select(
+            models.FrontierRequest.url, models.FrontierRequest.depth
+        ).where(models.FrontierRequest.job == self.job_id)
+        candidates.extend(frontier.tuples())
+        candidates.append((self.start_url, 0))
+        for links, depth in link_lists:
+            candidates.extend((link, depth) for link in links)
+        for url, depth in candidates:
+            key = self.key(url)
+            if key in self.seen or not self.scope.contains(key) or has_skipped_extension(key):
+                continue
+            if self.max_depth is not None and depth > self.max_depth:
+                continue
+            self.seen.add(key)
+            yield self._page_request(url, depth)
 
     # --- sitemaps ----------------------------------------------------------------------------
 
