@@ -83,10 +83,12 @@ class ScrapydServer:
         ).json()
 
 
-def write_scrapyd_conf(workdir: Path, port: int, max_proc: int, auth: tuple | None) -> None:
+def write_scrapyd_conf(
+    workdir: Path, port: int, max_proc: int, auth: tuple | None, host: str = "127.0.0.1"
+) -> None:
     lines = [
         "[scrapyd]",
-        "bind_address = 127.0.0.1",
+        f"bind_address = {host}",
         f"http_port = {port}",
         "jobstorage = scrapyd.jobstorage.SqliteJobStorage",
         "eggs_dir = eggs",
@@ -101,7 +103,7 @@ def write_scrapyd_conf(workdir: Path, port: int, max_proc: int, auth: tuple | No
     (workdir / "scrapyd.conf").write_text("\n".join(lines) + "\n")
 
 
-def start_scrapyd(workdir: Path, port: int) -> ScrapydServer:
+def start_scrapyd(workdir: Path, port: int, host: str = "127.0.0.1") -> ScrapydServer:
     """Start Scrapyd in workdir (with its scrapyd.conf) and wait until it answers."""
     with open(workdir / "scrapyd.out", "ab") as out:
         process = subprocess.Popen(
@@ -111,7 +113,7 @@ def start_scrapyd(workdir: Path, port: int) -> ScrapydServer:
             stdout=out,
             stderr=subprocess.STDOUT,
         )
-    url = f"http://127.0.0.1:{port}"
+    url = f"http://{host}:{port}"
     server = ScrapydServer(url, workdir, process, port)
 
     def answering() -> bool:

@@ -14,7 +14,7 @@ import peewee
 
 from control import dedupe as dedupe_service
 from control import jobs, output
-from control.config import Config, resolve_scrapyd_target
+from control.config import Config
 from control.exceptions import DocscrawlError, InvalidRequest
 from docscrawl import models
 
@@ -125,6 +125,7 @@ def check_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
     help="A Scrapy setting, as with `scrapy crawl -s` (repeatable).",
 )
 @click.option("--quiet", is_flag=True, help="No live progress on stderr.")
+@click.option("--node", help="With --async: run on this Scrapyd node (name or URL).")
 @pass_config
 def crawl(
     config: Config,
@@ -135,6 +136,7 @@ def crawl(
     max_depth: int | None,
     settings: dict[str, str],
     quiet: bool,
+    node: str | None,
 ) -> None:
     """Crawl a documentation site, in the foreground or on Scrapyd (--async)."""
     from urllib.parse import urlsplit
@@ -142,8 +144,9 @@ def crawl(
     client_name = client_name or urlsplit(url).hostname or "default"
     if run_async:
         from control import scheduling
+        from control.nodes import pick_node
 
-        target = resolve_scrapyd_target(config.scrapyd_url)
+        target = pick_node(config.nodes(), node)
         job, scrapyd_job_id = scheduling.schedule_crawl(
             target,
             config.db,
@@ -155,6 +158,8 @@ def crawl(
         )
         click.echo(f"Job {job.id} scheduled on Scrapyd as {scrapyd_job_id} ({target.url}).")
         return
+    if node:
+        raise click.UsageError("--node goes with --async.")
 
     _check_settings(settings)
     job = jobs.create_job(
@@ -219,8 +224,15 @@ def resume(config: Config, job_id: int, run_async: bool, quiet: bool) -> None:
     """Continue a cancelled or failed job from where it stopped (same job id)."""
     if run_async:
         from control import scheduling
+        from control.nodes import pick_node
 
-        target = resolve_scrapyd_target(config.scrapyd_url)
+        previous = jobs.get_job(job_id)
+        # Back to the job's own node when it ran on one, else wherever there is room.
+        target = (
+            config.target_for(previous.node)
+            if previous.mode == "scrapyd" and previous.node
+            else pick_node(config.nodes())
+        )
         job = jobs.begin_resume(job_id, mode="scrapyd", probes=config.probes())
         scrapyd_job_id = scheduling.schedule_resume(target, config.db, job)
         click.echo(f"Job {job.id} resumed on Scrapyd as {scrapyd_job_id} ({target.url}).")
@@ -228,6 +240,47 @@ def resume(config: Config, job_id: int, run_async: bool, quiet: bool) -> None:
     job = jobs.begin_resume(job_id, mode="sync", probes=config.probes())
     click.echo(f"Job {job.id}: resuming {job.url} for {job.client.name} ({job.pages} pages so far)")
     _run_in_foreground(config, job, quiet=quiet, resume=True)
+
+
+@main.command()
+@json_option
+@pass_config
+def nodes(config: Config, as_json: bool) -> None:
+    """List the Scrapyd nodes: reachable, running/pending/max_proc, deployed version."""
+    from control.nodes import node_status
+
+    statuses = [node_status(node) for node in config.nodes()]
+    if as_json:
+        output.print_json([status.as_dict() for status in statuses])
+        return
+    rows = [
+        (
+            s.name,
+            s.url,
+            "yes" if s.reachable else "no",
+            s.running,
+            s.pending,
+            s.max_proc,
+            s.version if s.deployed else ("no" if s.reachable else None),
+        )
+        for s in statuses
+    ]
+    click.echo(
+        output.table(["Node", "URL", "Reachable", "Running", "Pending", "Max", "Deployed"], rows)
+    )
+    for s in statuses:
+        if s.error:
+            click.echo(f"{s.name}: {s.error}", err=True)
+
+
+def _warn_unreachable(config: Config) -> None:
+    """Say which nodes could not be asked, so a stale status is not taken for a fresh one."""
+    for view in config.unreachable_nodes():
+        click.echo(
+            f"Warning: node {view.node.target.name} ({view.node.url}) cannot be reached; its "
+            "jobs show their last known state.",
+            err=True,
+        )
 
 
 @main.command("list")
@@ -241,6 +294,7 @@ def list_command(
     """List jobs, newest first."""
     for note in config.reconcile():
         click.echo(f"Job {note.job_id} is now {note.status}: {note.reason}.", err=True)
+    _warn_unreachable(config)
     found = jobs.list_jobs(status, client_slug)
     if as_json:
         output.print_json([jobs.job_summary(job) for job in found])
@@ -282,6 +336,7 @@ def status(config: Config, job_id: int, as_json: bool, watch: bool) -> None:
             click.echo(f"Job {note.job_id} is now {note.status}: {note.reason}.", err=True)
         job = jobs.get_job(job_id)
         details = config.merge_scrapyd(job, jobs.job_details(job))
+        _warn_unreachable(config)
         if as_json and watch:
             output.print_json_line(details)  # one document per refresh: JSON Lines
         elif as_json:

@@ -1,4 +1,9 @@
-"""Global options of the tool and where their defaults come from (env, scrapy.cfg)."""
+"""Global options of the tool and where their defaults come from (env, scrapy.cfg).
+
+Scrapyd nodes are declared the way scrapyd-deploy already reads them: `[deploy]` and
+`[deploy:NAME]` sections of scrapy.cfg (`scrapyd-deploy -a` deploys to all of them), or
+`--scrapyd` / SCRAPYD_URL with one or more comma-separated URLs.
+"""
 
 from __future__ import annotations
 
@@ -7,28 +12,11 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from control import jobs
 from control.scrapyd import DEFAULT_URL, ScrapydTarget
 from docscrawl.models import Job
-
-
-def resolve_scrapyd_target(url: str | None) -> ScrapydTarget:
-    """--scrapyd / SCRAPYD_URL, else scrapy.cfg's [deploy] url, else the local default.
-
-    Credentials come from scrapy.cfg's [deploy] section as scrapyd-deploy reads it (with
-    ${ENV} expansion), or from SCRAPYD_USERNAME / SCRAPYD_PASSWORD.
-    """
-    deploy = _deploy_section()
-    url = url or deploy.get("url") or DEFAULT_URL
-    username = os.environ.get("SCRAPYD_USERNAME") or deploy.get("username") or None
-    password = os.environ.get("SCRAPYD_PASSWORD") or deploy.get("password") or None
-    return ScrapydTarget(
-        url=url.rstrip("/"),
-        username=username,
-        password=password,
-        project=deploy.get("project") or "docscrawl",
-    )
 
 
 class _EnvInterpolation(configparser.BasicInterpolation):
@@ -64,27 +52,90 @@ def scrapy_cfg_sources() -> list[str]:
     return sources
 
 
-def _deploy_section() -> dict[str, str]:
+def _deploy_targets() -> dict[str, dict[str, str]]:
+    """scrapy.cfg's deploy targets by name, as scrapyd-deploy builds them ([deploy] is default)."""
     config = configparser.ConfigParser(interpolation=_EnvInterpolation())
     config.read(scrapy_cfg_sources())
-    return dict(config.items("deploy")) if config.has_section("deploy") else {}
+    base = dict(config.items("deploy")) if config.has_section("deploy") else {}
+    targets = {"default": base} if "url" in base else {}
+    for section in config.sections():
+        if section.startswith("deploy:"):
+            targets[section[len("deploy:") :]] = {**base, **dict(config.items(section))}
+    return targets
+
+
+def _target(name: str, url: str, settings: dict[str, str]) -> ScrapydTarget:
+    username = os.environ.get("SCRAPYD_USERNAME") or settings.get("username") or None
+    password = os.environ.get("SCRAPYD_PASSWORD") or settings.get("password") or None
+    max_proc = settings.get("max_proc")
+    return ScrapydTarget(
+        url=url.rstrip("/"),
+        username=username,
+        password=password,
+        project=settings.get("project") or "docscrawl",
+        name=name,
+        max_proc=int(max_proc) if max_proc else None,
+    )
+
+
+def configured_nodes(urls: str | None) -> list[ScrapydTarget]:
+    """The Scrapyd nodes: --scrapyd / SCRAPYD_URL, else scrapy.cfg's targets, else the default.
+
+    Credentials come from scrapy.cfg (with ${ENV} expansion, as scrapyd-deploy reads them) or
+    from SCRAPYD_USERNAME / SCRAPYD_PASSWORD.
+    """
+    targets = _deploy_targets()
+    by_url = {t["url"].rstrip("/"): (name, t) for name, t in targets.items() if t.get("url")}
+    if urls:
+        nodes = []
+        for url in (part.strip().rstrip("/") for part in urls.split(",")):
+            if url:
+                name, settings = by_url.get(url, (urlsplit(url).netloc or url, {}))
+                nodes.append(_target(name, url, settings))
+        return _unique(nodes)
+    nodes = [_target(name, t["url"], t) for name, t in targets.items() if t.get("url")]
+    return _unique(nodes) or [_target("default", DEFAULT_URL, {})]
+
+
+def _unique(nodes: list[ScrapydTarget]) -> list[ScrapydTarget]:
+    seen: set[str] = set()
+    return [node for node in nodes if not (node.url in seen or seen.add(node.url))]
+
+
+def resolve_scrapyd_target(urls: str | None) -> ScrapydTarget:
+    """The first configured node (what single-node commands talk to)."""
+    return configured_nodes(urls)[0]
 
 
 @dataclass
 class Config:
-    """What every command shares: the store location and the Scrapyd node."""
+    """What every command shares: the store location and the Scrapyd nodes."""
 
     db: str
     scrapyd_url: str | None = None
-    _scrapyd: Any = field(default=None, repr=False)
+    _views: dict[str, Any] = field(default_factory=dict, repr=False)
 
-    def scrapyd_view(self) -> Any:
-        """Scrapyd's view of our jobs, fetched at most once per command."""
-        if self._scrapyd is None:
+    def nodes(self) -> list[ScrapydTarget]:
+        return configured_nodes(self.scrapyd_url)
+
+    def target_for(self, node_url: str) -> ScrapydTarget:
+        """The configured node at this URL (for its credentials), or a bare target for it."""
+        for node in self.nodes():
+            if node.url == node_url.rstrip("/"):
+                return node
+        return _target(urlsplit(node_url).netloc or node_url, node_url, {})
+
+    def view(self, node_url: str) -> Any:
+        """Scrapyd's view of one node, fetched at most once per command."""
+        if node_url not in self._views:
             from control.scheduling import ScrapydView
 
-            self._scrapyd = ScrapydView(resolve_scrapyd_target(self.scrapyd_url))
-        return self._scrapyd
+            self._views[node_url] = ScrapydView(self.target_for(node_url))
+        return self._views[node_url]
+
+    def unreachable_nodes(self) -> list[Any]:
+        """The nodes this command could not reach, with the reason."""
+        return [view for view in self._views.values() if view.unreachable is not None]
 
     def _uses_scrapyd(self, candidates: Iterable[Job] | None) -> bool:
         if candidates is None:
@@ -99,21 +150,26 @@ class Config:
         return [self._scrapyd_alive] if self._uses_scrapyd(candidates) else []
 
     def _scrapyd_alive(self, job: Job) -> bool | None:
-        # Only jobs run by Scrapyd make us look for (and talk to) Scrapyd at all.
-        return self.scrapyd_view().is_alive(job) if job.mode == "scrapyd" else None
+        # Only jobs run by Scrapyd make us look for (and talk to) Scrapyd at all, and each job
+        # is asked about on its own node.
+        if job.mode != "scrapyd" or not job.node:
+            return None
+        return self.view(job.node).is_alive(job)
 
     def _scrapyd_stop(self, job: Job, kill: bool) -> tuple[bool, str | None]:
-        return self.scrapyd_view().stop(job, kill) if job.mode == "scrapyd" else (False, None)
+        if job.mode != "scrapyd" or not job.node:
+            return False, None
+        return self.view(job.node).stop(job, kill)
 
     def reconcile(self, candidates: list[Job] | None = None) -> list[jobs.Reconciled]:
         """Finish jobs whose process is gone (Scrapyd's view, the pid, the heartbeat)."""
         return jobs.reconcile(candidates, self.probes(candidates))
 
     def merge_scrapyd(self, job: Job, details: dict[str, Any]) -> dict[str, Any]:
-        """Add what Scrapyd knows of a job run there (pid, times, log URL)."""
-        if job.mode != "scrapyd":
+        """Add what the job's Scrapyd node knows of it (pid, times, log URL, reachability)."""
+        if job.mode != "scrapyd" or not job.node:
             return details
-        return self.scrapyd_view().merge(job, details)
+        return self.view(job.node).merge(job, details)
 
     def cancel_hooks(self) -> dict[str, Any]:
         return {"probes": [self._scrapyd_alive], "stop_remote": self._scrapyd_stop}

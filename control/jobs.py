@@ -14,12 +14,25 @@ import peewee
 import psutil
 
 from control import processes
-from control.exceptions import InvalidRequest, JobAlreadyFinished, StoreUnavailable, UnknownJob
+from control.exceptions import (
+    InvalidRequest,
+    JobAlreadyFinished,
+    ScrapydUnavailable,
+    StoreUnavailable,
+    UnknownJob,
+)
 from docscrawl import models
 from docscrawl.models import Job
 
-# A job whose heartbeat is older than this, and whose process we cannot check directly, is gone.
+# A job whose heartbeat is older than this, and whose process we cannot check directly (its
+# node is another machine, or unreachable), is gone. DOCSCRAWL_STALE_AFTER overrides it (seconds).
 STALE_HEARTBEAT = dt.timedelta(seconds=60)
+
+
+def stale_after() -> dt.timedelta:
+    """The grace period before a silent job on a node we cannot ask is declared gone."""
+    seconds = os.environ.get("DOCSCRAWL_STALE_AFTER")
+    return dt.timedelta(seconds=float(seconds)) if seconds else STALE_HEARTBEAT
 # How long `cancel --force` lets a graceful stop run before it kills the process.
 FORCE_GRACE_SECONDS = 5.0
 
@@ -116,7 +129,7 @@ def heartbeat_alive(job: Job, now: dt.datetime | None = None) -> bool | None:
     if job.status == models.PENDING or job.heartbeat_at is None:
         return None
     now = now or models.utcnow()
-    return now - job.heartbeat_at <= STALE_HEARTBEAT
+    return now - job.heartbeat_at <= stale_after()
 
 
 def reconcile(
@@ -203,7 +216,10 @@ def cancel_job(
     via_scrapyd = job.mode == "scrapyd" and stop_remote is not None
     handled = False
     if via_scrapyd:
-        handled, note = stop_remote(job, False)
+        try:
+            handled, note = stop_remote(job, False)
+        except ScrapydUnavailable as exc:
+            return _cancel_on_unreachable_node(job, force, exc)
         job = get_job(job_id)
         if job.status == models.CANCELLED:  # removed from Scrapyd's queue before it started
             return CancelResult(job.id, job.status, note or f"Job {job.id} cancelled.")
@@ -255,6 +271,24 @@ def cancel_all(
             job = get_job(job.id)
             results.append(CancelResult(job.id, job.status, _ended_sentence(job)))
     return results
+
+
+def _cancel_on_unreachable_node(job: Job, force: bool, exc: ScrapydUnavailable) -> CancelResult:
+    """The job's node is down: explain, or with --force mark the job cancelled anyway.
+
+    The crawl, if it still runs, sees the cancel in the store at its next heartbeat and stops.
+    """
+    if not force:
+        raise ScrapydUnavailable(
+            f"Job {job.id} runs on {job.node}, which cannot be reached ({exc}); it was asked to "
+            "stop through the store and will stop if it can still write there. Use --force to "
+            "mark it cancelled now."
+        ) from exc
+    job = _mark_cancelled(job.id, f"marked cancelled with --force while its node {job.node} "
+                          "could not be reached")  # fmt: skip
+    return CancelResult(
+        job.id, job.status, f"Job {job.id} marked cancelled; its node {job.node} is unreachable."
+    )
 
 
 def _request_cancel(job: Job) -> None:

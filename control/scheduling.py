@@ -159,6 +159,7 @@ class ScrapydView:
         merged = dict(details)
         merged["log_url"] = job.log_url or self.node.log_url(job.scrapyd_job_id or "")
         merged["scrapyd_state"] = found[0] if found else None
+        merged["node_reachable"] = self.unreachable is None
         if found:
             entry = found[1]
             merged["pid"] = merged.get("pid") or entry.get("pid")

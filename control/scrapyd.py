@@ -41,6 +41,8 @@ class ScrapydTarget:
     username: str | None = None
     password: str | None = field(default=None, repr=False)
     project: str = PROJECT
+    name: str = "default"
+    max_proc: int | None = None  # declared in scrapy.cfg; Scrapyd's API does not tell it
 
     @property
     def auth(self) -> tuple[str, str] | None:
@@ -74,6 +76,21 @@ class ScrapydNode:
 
     def list_spiders(self) -> list[str]:
         return self._call(lambda: self.api.list_spiders(self.target.project))
+
+    def daemon_status(self) -> dict[str, Any]:
+        """Running, pending and finished counts of the whole node (daemonstatus.json)."""
+        return self._call(
+            lambda: self.api.client.get(f"{self.url}/daemonstatus.json", timeout=self.api.timeout)
+        )
+
+    def list_versions(self) -> list[str]:
+        """Deployed versions of the project, oldest first; [] if it is not deployed."""
+        try:
+            return self._call(lambda: self.api.list_versions(self.target.project))
+        except ScrapydRefused as exc:
+            if "not deployed" in str(exc):
+                return []
+            raise
 
     def log_url(self, jobid: str) -> str:
         """The absolute URL of a job's log, the one the Scrapyd web UI links to."""

@@ -128,7 +128,7 @@ class JobLifecycle:
                 estimated_total=stats.get_value("docscrawl/estimated_total"),
             ).where(Job.id == self.job_id).execute()
             status = Job.select(Job.status).where(Job.id == self.job_id).scalar()
-        if status == models.CANCELLING and not self.cancel_requested:
+        if status in (models.CANCELLING, models.CANCELLED) and not self.cancel_requested:
             self.crawler.signals.send_catch_log(docscrawl_signals.stop_requested, origin="store")
 
     def cancel_started(self, origin: str) -> None:
@@ -160,6 +160,10 @@ class JobLifecycle:
         Job = models.Job
         with models.write_transaction():
             job = Job.get_by_id(self.job_id)
+            if job.status in models.FINISHED_STATUSES:
+                # Someone already decided (cancel --force while this node was unreachable).
+                logger.info("Job %s was already marked %s", job.id, job.status)
+                return
             cancel_requested = self.cancel_requested or job.cancel_requested_at is not None
             status, recorded = job_outcome(reason, cancel_requested, job.pages, job.errors)
             if status == models.FAILED and recorded == "no page could be fetched":

@@ -167,12 +167,13 @@ def scrapyd_factory(tmp_path: Path) -> Iterator[Callable[..., ScrapydServer]]:
         port: int | None = None,
         workdir: Path | None = None,
         do_deploy: bool = True,
+        host: str = "127.0.0.1",
     ) -> ScrapydServer:
         port = port or free_port()
         workdir = workdir or tmp_path / f"scrapyd-{port}"
         workdir.mkdir(exist_ok=True)
-        write_scrapyd_conf(workdir, port, max_proc, auth)
-        server = start_scrapyd(workdir, port)
+        write_scrapyd_conf(workdir, port, max_proc, auth, host)
+        server = start_scrapyd(workdir, port, host)
         servers.append(server)
         if do_deploy:
             deploy(server.url, tmp_path, auth)
