@@ -94,6 +94,13 @@ def parse_settings(ctx: click.Context, param: click.Parameter, values: tuple[str
         if not sep or not key.strip():
             raise click.BadParameter(f"{value!r} is not KEY=VALUE", ctx=ctx, param=param)
         settings[key.strip()] = setting
+    if settings:
+        from docscrawl.runner import check_settings
+
+        try:
+            check_settings(settings)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), ctx=ctx, param=param) from exc
     return settings
 
 
@@ -161,7 +168,6 @@ def crawl(
     if node:
         raise click.UsageError("--node goes with --async.")
 
-    _check_settings(settings)
     job = jobs.create_job(
         url, client_name, max_pages=max_pages, max_depth=max_depth, settings=settings
     )
@@ -189,7 +195,7 @@ def _run_in_foreground(config: Config, job: models.Job, *, quiet: bool, resume: 
         jobs.reconcile([jobs.get_job(job.id)])
     job = jobs.get_job(job.id)
     if job.status in models.ACTIVE_STATUSES:  # interrupted before the spider opened
-        job = jobs._mark_cancelled(job.id, "interrupted before the crawl started")
+        job = jobs.mark_cancelled(job.id, "interrupted before the crawl started")
     seconds = jobs.duration_seconds(job)
     rate = f", {job.pages / seconds:.1f} pages/s" if seconds else ""
     summary = (
@@ -203,16 +209,6 @@ def _run_in_foreground(config: Config, job: models.Job, *, quiet: bool, resume: 
         sys.exit(EXIT_CANCELLED)
     else:
         raise click.ClickException(f"{summary}: {job.finish_reason}.")
-
-
-def _check_settings(settings: dict[str, str]) -> None:
-    """Refuse a -s value Scrapy would choke on, before any job is recorded."""
-    from docscrawl.runner import project_settings
-
-    try:
-        project_settings(settings).freeze()
-    except Exception as exc:
-        raise InvalidRequest(f"The settings {settings} are not valid: {exc}.") from exc
 
 
 @main.command()

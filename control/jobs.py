@@ -33,6 +33,8 @@ def stale_after() -> dt.timedelta:
     """The grace period before a silent job on a node we cannot ask is declared gone."""
     seconds = os.environ.get("DOCSCRAWL_STALE_AFTER")
     return dt.timedelta(seconds=float(seconds)) if seconds else STALE_HEARTBEAT
+
+
 # How long `cancel --force` lets a graceful stop run before it kills the process.
 FORCE_GRACE_SECONDS = 5.0
 
@@ -234,7 +236,7 @@ def cancel_job(
             stop_remote(job, True)
         _kill_job(job)
         reconcile([job], probes)
-        job = _mark_cancelled(job_id, "killed after the graceful stop did not end it")
+        job = mark_cancelled(job_id, "killed after the graceful stop did not end it")
     if job.status in models.ACTIVE_STATUSES:
         return CancelResult(
             job.id,
@@ -284,7 +286,7 @@ def _cancel_on_unreachable_node(job: Job, force: bool, exc: ScrapydUnavailable) 
             "stop through the store and will stop if it can still write there. Use --force to "
             "mark it cancelled now."
         ) from exc
-    job = _mark_cancelled(job.id, f"marked cancelled with --force while its node {job.node} "
+    job = mark_cancelled(job.id, f"marked cancelled with --force while its node {job.node} "
                           "could not be reached")  # fmt: skip
     return CancelResult(
         job.id, job.status, f"Job {job.id} marked cancelled; its node {job.node} is unreachable."
@@ -328,11 +330,12 @@ def _wait_finished(job_id: int, timeout: float, probes: Iterable[LivenessProbe])
 def _force_finished(job: Job) -> CancelResult:
     _kill_job(job)
     previous = job.status
-    job = _mark_cancelled(job.id, f"marked cancelled with --force (was {previous})", force=True)
+    job = mark_cancelled(job.id, f"marked cancelled with --force (was {previous})", force=True)
     return CancelResult(job.id, job.status, f"Job {job.id} marked cancelled (was {previous}).")
 
 
-def _mark_cancelled(job_id: int, reason: str, force: bool = False) -> Job:
+def mark_cancelled(job_id: int, reason: str, force: bool = False) -> Job:
+    """Record the job as cancelled (if still active, or whatever its state with force)."""
     with models.write_transaction():
         job = Job.get_by_id(job_id)
         if force or job.status in models.ACTIVE_STATUSES:

@@ -34,6 +34,10 @@ FINISHED_STATUSES = (COMPLETED, FAILED, CANCELLED)
 
 database = peewee.DatabaseProxy()
 
+# PostgreSQL advisory lock (per database) that write transactions and schema changes take, so
+# writers are serialised there as BEGIN IMMEDIATE serialises them on SQLite.
+WRITE_LOCK_KEY = 0x646F6373637261  # "docscra"
+
 
 class StoreError(Exception):
     """The store cannot be opened or used."""
@@ -93,7 +97,9 @@ class Job(BaseModel):
     scrapyd_job_id = peewee.CharField(null=True, index=True)
     node = peewee.CharField(null=True)
     pid = peewee.IntegerField(null=True)
-    process_started_at = peewee.FloatField(null=True)  # tells a reused pid from ours
+    # Tells a reused pid from ours. Double: FloatField is a 4-byte REAL on PostgreSQL, which
+    # rounds an epoch timestamp to minutes and made live crawls look gone.
+    process_started_at = peewee.DoubleField(null=True)
     log_url = peewee.TextField(null=True)
     created_at = peewee.DateTimeField(default=utcnow)
     started_at = peewee.DateTimeField(null=True)
@@ -249,7 +255,9 @@ def make_database(location: str) -> peewee.Database:
 
 def describe_location(location: str) -> str:
     """The store location without any password, safe to print or log."""
-    return re.sub(r"://([^:/@]+):[^@/]*@", r"://\1:***@", location)
+    location = re.sub(r"://([^:/@]*):[^@/]*@", r"://\1:***@", location)
+    # playhouse.db_url passes query parameters to the driver: ?password=... works too.
+    return re.sub(r"([?&]password=)[^&#]*", r"\1***", location, flags=re.IGNORECASE)
 
 
 def open_store(location: str, *, create: bool = True) -> peewee.Database:
@@ -273,7 +281,12 @@ def open_store(location: str, *, create: bool = True) -> peewee.Database:
 
 
 def _explain(location: str, exc: Exception) -> str:
-    message = str(exc).rstrip(".")
+    # psycopg2's messages span lines ("... failed: Connection refused\n\tIs the server
+    # running ...?"): keep the first line so the error stays one sentence.
+    lines = str(exc).strip().splitlines() or [type(exc).__name__]
+    message = " ".join(lines[0].split()).rstrip(".")
+    for password in _passwords(location):  # a driver may echo its parameters; never show them
+        message = message.replace(password, "***")
     where = describe_location(location)
     if "not a database" in message:
         return f"{where} is not a docscrawl store (not a database file)."
@@ -284,8 +297,34 @@ def _explain(location: str, exc: Exception) -> str:
     return f"The store {where} cannot be used: {message}."
 
 
+def _passwords(location: str) -> list[str]:
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    try:
+        parts = urlsplit(location)
+        found = [unquote(parts.password)] if parts.password else []
+    except ValueError:
+        return []
+    found += parse_qs(parts.query).get("password", [])
+    return [password for password in found if password]
+
+
+def _uses_write_lock(db: peewee.Database) -> bool:
+    # CockroachDB speaks PostgreSQL's protocol but has no advisory locks.
+    return isinstance(db, peewee.PostgresqlDatabase) and "Cockroach" not in type(db).__name__
+
+
+def _take_write_lock(db: peewee.Database) -> None:
+    """In a PostgreSQL transaction: wait for the store's write lock, held until it ends."""
+    if _uses_write_lock(db):
+        db.execute_sql("SELECT pg_advisory_xact_lock(%s)", (WRITE_LOCK_KEY,))
+
+
 def _ensure_schema(db: peewee.Database) -> None:
     with db.atomic():
+        # Crawls started together on an empty PostgreSQL database would race to create the
+        # tables (and the schema_version row); the first creates, the others then see them.
+        _take_write_lock(db)
         if not StoreMeta.table_exists():
             db.create_tables(MODELS)
             StoreMeta.create(key="schema_version", value=str(SCHEMA_VERSION))
@@ -313,7 +352,10 @@ def write_transaction() -> Iterator[None]:
     """A short write transaction that takes the write lock up front.
 
     On SQLite a deferred transaction that reads before it writes can fail with "database is
-    locked" without waiting for the busy timeout; BEGIN IMMEDIATE waits instead.
+    locked" without waiting for the busy timeout; BEGIN IMMEDIATE waits instead. On PostgreSQL
+    an advisory lock gives the same one-writer-at-a-time semantics, which the read-then-write
+    code relies on (get_or_create_client, the pipeline's new/changed classification) and which
+    keeps concurrent upserts of one client's pages from deadlocking.
     """
     db = database.obj
     if isinstance(db, peewee.SqliteDatabase):
@@ -321,6 +363,7 @@ def write_transaction() -> Iterator[None]:
             yield
     else:
         with db.atomic():
+            _take_write_lock(db)
             yield
 
 

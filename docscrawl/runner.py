@@ -19,6 +19,32 @@ def project_settings(overrides: dict[str, Any] | None = None) -> Settings:
     return settings
 
 
+def check_settings(overrides: dict[str, str]) -> None:
+    """Raise ValueError, in a sentence, for a -s value Scrapy could not use.
+
+    Values arrive as strings; Scrapy converts them when a component reads them, which would
+    fail deep inside the crawl. Check them against the type of the setting's default instead.
+    """
+    defaults = project_settings()
+    settings = project_settings(overrides)
+    for key, value in overrides.items():
+        default = defaults.get(key)
+        try:
+            if isinstance(default, bool):
+                settings.getbool(key)
+            elif isinstance(default, int | float):
+                float(value)  # an int default (DOWNLOAD_DELAY = 0) may well take 0.5
+            elif isinstance(default, dict):
+                settings.getdict(key)
+            elif isinstance(default, list | tuple):
+                settings.getlist(key)
+        except (TypeError, ValueError):
+            kind = {bool: "true or false", int: "a number", float: "a number"}.get(
+                type(default), f"a {type(default).__name__}"
+            )
+            raise ValueError(f"{key}={value} is not valid: {key} takes {kind}") from None
+
+
 def run_foreground_crawl(
     job_id: int,
     location: str,
@@ -52,7 +78,7 @@ def run_foreground_crawl(
     if overrides:
         settings.setdict(overrides, priority="cmdline")
     process = CrawlerProcess(settings)
-    process.crawl(
+    crawl = process.crawl(
         DocsSpider,
         url=url,
         job_id=job_id,
@@ -60,8 +86,10 @@ def run_foreground_crawl(
         max_depth=max_depth,
         resume="1" if resume else None,
     )
+    failures: list[str] = []
+    crawl.addErrback(lambda failure: failures.append(failure.getErrorMessage()))
     process.start()
-    _settle_job(job_id, location)
+    _settle_job(job_id, location, failures[0] if failures else None)
 
 
 def foreground_log_path(location: str, job_id: int) -> str:
@@ -71,7 +99,7 @@ def foreground_log_path(location: str, job_id: int) -> str:
     return os.path.join(base, "logs", f"job-{job_id}.log")
 
 
-def _settle_job(job_id: int, location: str) -> None:
+def _settle_job(job_id: int, location: str, failure: str | None = None) -> None:
     """Make sure the job does not stay active once its (this) process is done with it."""
     models.open_store(location)
     Job = models.Job
@@ -81,6 +109,12 @@ def _settle_job(job_id: int, location: str) -> None:
             return
         cancelled = job.cancel_requested_at is not None or job.status == models.CANCELLING
         job.status = models.CANCELLED if cancelled else models.FAILED
-        job.finish_reason = "shutdown" if cancelled else "crawl stopped before the spider closed"
+        job.finish_reason = (
+            "shutdown"
+            if cancelled
+            else f"the crawl could not run: {failure}"
+            if failure
+            else "crawl stopped before the spider closed"
+        )
         job.finished_at = models.utcnow()
         job.save()

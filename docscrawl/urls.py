@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
 from scrapy.linkextractors import IGNORED_EXTENSIONS
@@ -18,8 +19,9 @@ INDEX_FILES = ("index.html", "index.htm")
 SKIPPED_EXTENSIONS = frozenset("." + ext for ext in IGNORED_EXTENSIONS)
 
 
+@lru_cache(maxsize=1 << 16)
 def normalize_url(url: str) -> str:
-    """The identity of the page at url.
+    """The identity of the page at url (cached: every page repeats the same nav links).
 
     Drops the fragment and tracking parameters, sorts the query, lower-cases scheme and host,
     drops a default port, resolves ``.``/``..`` and folds ``dir/index.html`` into ``dir/``.

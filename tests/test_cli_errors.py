@@ -147,3 +147,21 @@ def test_read_only_store(tmp_path: Path, site: str) -> None:
         assert db.read_bytes() == before
     finally:
         shutil.rmtree(shared, ignore_errors=True)
+
+
+@pytest.mark.parametrize(
+    ("setting", "says"),
+    [("CONCURRENT_REQUESTS=abc", "takes a number"), ("ROBOTSTXT_OBEY=maybe", "true or false")],
+)
+def test_setting_of_the_wrong_type_is_a_usage_error(cli: Cli, store: Store, setting, says):
+    result = cli("crawl", "--url", "http://127.0.0.1:9/", "-s", setting)
+    assert_clean_error(result, 2)
+    assert says in result.stderr
+    assert not store.path.exists()
+
+
+def test_setting_scrapy_rejects_later_fails_the_job_cleanly(cli: Cli, store: Store) -> None:
+    result = cli("crawl", "--url", "http://127.0.0.1:9/", "-s", "CONCURRENT_REQUESTS=1.5")
+    assert_clean_error(result, 1)
+    assert store.status(1) == "failed"
+    assert "could not run" in store.job(1)["finish_reason"]
