@@ -59,7 +59,9 @@ def _schedule(target: ScrapydTarget, location: str, job: Job, resume: bool = Fal
             Job.id == job.id
         ).execute()
     # The crawl process runs in Scrapyd's working directory: give it the absolute store.
-    crawl_settings = {**job.settings, "DOCSCRAWL_DB": models.resolve_location(location)}
+    # Never the password: Scrapyd's web UI and logs show what it is given.
+    store = models.without_password(models.resolve_location(location))
+    crawl_settings = {**job.settings, "DOCSCRAWL_DB": store}
     spider_args = {
         "url": job.url,
         "job_id": job.id,

@@ -253,6 +253,15 @@ def make_database(location: str) -> peewee.Database:
     )
 
 
+def without_password(location: str) -> str:
+    """The store location with any password removed (what is handed to Scrapyd).
+
+    Scrapyd shows and logs a crawl's arguments; the crawl process gets the password from its
+    own environment instead (libpq reads PGPASSWORD or ~/.pgpass where Scrapyd runs).
+    """
+    return re.sub(r"://([^:/@]+):[^@/]*@", r"://\1@", location)
+
+
 def describe_location(location: str) -> str:
     """The store location without any password, safe to print or log."""
     location = re.sub(r"://([^:/@]*):[^@/]*@", r"://\1:***@", location)

@@ -75,6 +75,7 @@ def test_password_is_hidden_in_descriptions() -> None:
     url = "postgresql://crawler:s3cret@db.internal:5432/docs"
     assert "s3cret" not in models.describe_location(url)
     assert models.describe_location(url) == "postgresql://crawler:***@db.internal:5432/docs"
+    assert models.without_password(url) == "postgresql://crawler@db.internal:5432/docs"
 
 
 @pytest.mark.parametrize(
