@@ -21,6 +21,8 @@ setup(
         "peewee==4.5.3",
         "click==8.5.1",
         "psutil>=7,<8",
+        # PostgreSQL stores (--db postgresql://...): every Scrapyd node's crawls need the driver.
+        "psycopg2-binary>=2.9,<3",
         # Scrapyd 1.6 reads eggs with pkg_resources, which setuptools 81 removed.
         "setuptools<81",
     ],

@@ -259,7 +259,9 @@ def without_password(location: str) -> str:
     Scrapyd shows and logs a crawl's arguments; the crawl process gets the password from its
     own environment instead (libpq reads PGPASSWORD or ~/.pgpass where Scrapyd runs).
     """
-    return re.sub(r"://([^:/@]+):[^@/]*@", r"://\1@", location)
+    location = re.sub(r"://([^:/@]+):[^@/]*@", r"://\1@", location)
+    location = re.sub(r"([?&])password=[^&#]*&?", r"\1", location, flags=re.IGNORECASE)
+    return location.rstrip("?&")
 
 
 def describe_location(location: str) -> str:
