@@ -207,3 +207,26 @@ def test_foreground_log_goes_to_a_file_beside_the_store(cli: Cli, store: Store, 
     log = Path(store.job(1)["log_url"])
     assert log.parent == store.path.parent / "logs"
     assert "Spider closed (max_pages)" in log.read_text()
+
+
+def test_no_url_variant_is_fetched_twice(cli: Cli, store: Store, tmp_path: Path) -> None:
+    """The site links /x/ and /x/index.html, #fragments and ?utm_ variants of its pages; and
+    robots.txt is read once, for both the rules and the sitemaps."""
+    from collections import Counter
+
+    from sample_site.testing import serve
+
+    log = tmp_path / "access.log"
+    with serve(access_log=str(log)) as url:
+        assert cli("crawl", "--url", url, "--quiet").returncode == 0
+    fetched = Counter()
+    for line in log.read_text().splitlines():
+        _method, target, status = line.split()
+        if status.startswith("5"):
+            continue  # a retry of a server error is not a variant
+        path = target.split("?")[0]
+        if path.endswith("/index.html"):
+            path = path[: -len("index.html")]
+        fetched[path] += 1
+    assert {path: n for path, n in fetched.items() if n > 1} == {}
+    assert store.job(1)["pages"] == len(sample_site.expected_pages("/"))

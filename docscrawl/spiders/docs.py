@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
@@ -82,6 +83,12 @@ class DocsSpider(scrapy.Spider):
             self.seen.add(self.key(self.start_url))
             yield self._page_request(self.start_url, depth=0)
         base = f"{self.start_url.split('://', 1)[0]}://{self.scope.netloc}"
+        if self.crawler.settings.getbool("ROBOTSTXT_OBEY"):
+            # Scrapy's RobotsTxtMiddleware fetches robots.txt anyway: read the sitemaps from
+            # that response instead of fetching the file a second time.
+            self._sitemap_base = base
+            self.crawler.signals.connect(self._robots_received, signal=signals.response_received)
+            return
         yield scrapy.Request(
             f"{base}/robots.txt",
             callback=self.parse_robots,
@@ -135,6 +142,16 @@ class DocsSpider(scrapy.Spider):
             yield self._page_request(url, depth)
 
     # --- sitemaps ----------------------------------------------------------------------------
+
+    def _robots_received(self, response: Response, request: scrapy.Request, spider: Any) -> None:
+        if urlsplit(request.url).path != "/robots.txt" or not request.meta.get(
+            "dont_obey_robotstxt"
+        ):
+            return
+        self.crawler.signals.disconnect(self._robots_received, signal=signals.response_received)
+        response.meta["sitemap_base"] = self._sitemap_base
+        for sitemap_request in self.parse_robots(response):
+            self.crawler.engine.crawl(sitemap_request)
 
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         urls = list(sitemap_urls_from_robots(response.body, base_url=response.url))
