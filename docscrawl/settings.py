@@ -28,6 +28,9 @@ DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
+# Scrapy starts up to CONCURRENT_ITEMS tasks for every response's output; docscrawl's pipeline
+# is a quick in-memory buffer, so a few are enough and the rest is pure overhead (bench/).
+CONCURRENT_ITEMS = 4
 
 # Production safety: no telnet console and no remote-control server (it runs arbitrary Python
 # sent to it) in crawl processes.

@@ -223,8 +223,9 @@ class DocsSpider(scrapy.Spider):
         if not self._is_html(response):
             stats.inc_value("docscrawl/skipped_non_html")
             return
-        if self.scheme_alias is None and response.request is not None:
-            self._learn_scheme(normalize_url(response.request.url), normalize_url(response.url))
+        request_url = response.request.url if response.request else response.url
+        if self.scheme_alias is None and request_url != response.url:
+            self._learn_scheme(normalize_url(request_url), normalize_url(response.url))
         final_key = self.key(response.url)
         if not self.scope.contains(final_key):
             stats.inc_value("docscrawl/skipped_out_of_scope")
@@ -232,6 +233,7 @@ class DocsSpider(scrapy.Spider):
         if self.max_pages is not None and len(self.stored) >= self.max_pages:
             return
         page = extract_page(response.selector.root, response.url)
+        linked = [(link, self.key(link)) for link in page.links]
         key = final_key
         if page.canonical_url:
             canonical_key = self.key(page.canonical_url)
@@ -258,7 +260,7 @@ class DocsSpider(scrapy.Spider):
             ],
             markdown=page.markdown,
             text=page.text,
-            links=[link for link in page.links if self.scope.contains(self.key(link))],
+            links=[link for link, key in linked if self.scope.contains(key)],
             word_count=page.word_count,
             content_hash=page.content_hash,
             etag=_header(response, b"ETag"),
@@ -266,15 +268,15 @@ class DocsSpider(scrapy.Spider):
             fetched_at=models.utcnow(),
             depth=depth,
         )
-        yield from self._after_page(page.links, depth)
+        yield from self._after_page(linked, depth)
 
-    def _after_page(self, links: list[str], depth: int) -> Iterator[scrapy.Request]:
+    def _after_page(self, linked: list[tuple[str, str]], depth: int) -> Iterator[scrapy.Request]:
+        """Follow a page's (link, key) pairs that are new, in scope and within the limits."""
         if self.max_pages is not None and len(self.stored) >= self.max_pages:
             raise CloseSpider("max_pages")
         if self.max_depth is not None and depth >= self.max_depth:
             return
-        for link in links:
-            link_key = self.key(link)
+        for link, link_key in linked:
             if link_key in self.seen:
                 continue
             self.seen.add(link_key)
@@ -300,7 +302,8 @@ class DocsSpider(scrapy.Spider):
             .where((models.Job.id == self.job_id) & (Page.url == key))
             .scalar()
         )
-        yield from self._after_page(links or [], response.meta.get("page_depth", 0))
+        linked = [(link, self.key(link)) for link in links or []]
+        yield from self._after_page(linked, response.meta.get("page_depth", 0))
 
     @staticmethod
     def _is_html(response: Response) -> bool:
