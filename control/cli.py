@@ -32,10 +32,12 @@ class DocscrawlGroup(click.Group):
         except (peewee.DatabaseError, sqlite3.DatabaseError) as exc:
             config = ctx.find_object(Config)
             where = models.describe_location(config.db) if config else "the store"
-            if "readonly" in str(exc):
+            # Drivers (psycopg2) add DETAIL and HINT lines, and may echo the connection string.
+            reason = models.describe_location(str(exc).strip().splitlines()[0]).rstrip(".")
+            if "readonly" in reason:
                 message = f"The store {where} is read-only; docscrawl needs to write to it."
             else:
-                message = f"The store {where} cannot be used ({str(exc).rstrip('.')})."
+                message = f"The store {where} cannot be used ({reason})."
             raise click.ClickException(message) from exc
 
 
@@ -419,6 +421,22 @@ def reconcile(config: Config, as_json: bool) -> None:
         click.echo("Every active job has a live process.")
     for note in notes:
         click.echo(f"Job {note.job_id} is now {note.status}: {note.reason}.")
+
+
+@main.command("migrate-store")
+@click.option("--from", "source", required=True, help="The store to copy (a SQLite path).")
+@click.option("--to", "target", required=True, help="The database URL to copy it into.")
+@json_option
+def migrate_store_command(source: str, target: str, as_json: bool) -> None:
+    """Copy a store into another database (e.g. PostgreSQL), keeping every id; idempotent."""
+    from control.migrate_store import migrate_store
+
+    report = migrate_store(source, target)
+    if as_json:
+        output.print_json(report.as_dict())
+        return
+    click.echo(output.table(report.headers(), report.rows()))
+    click.echo(report.summary())
 
 
 @main.command()

@@ -194,10 +194,9 @@ def _add_frontier(db: peewee.Database) -> None:
 
 
 def _add_job_pages(db: peewee.Database) -> None:
-    from playhouse.migrate import SchemaMigrator, migrate
-
-    migrator = SchemaMigrator.from_database(db)
-    migrate(migrator.add_column("job", "resumes", peewee.IntegerField(default=0)))
+    # A plain ADD COLUMN: playhouse.migrate rebuilds the table on SQLite, and with foreign keys
+    # on, dropping the old `job` table would empty every table that refers to it.
+    db.execute_sql("ALTER TABLE job ADD COLUMN resumes INTEGER NOT NULL DEFAULT 0")
     # Version 2 stores know only each page's last job: record that as the page's sighting.
     db.create_tables([JobPage], safe=True)
     JobPage.insert_from(
@@ -259,7 +258,7 @@ def without_password(location: str) -> str:
     Scrapyd shows and logs a crawl's arguments; the crawl process gets the password from its
     own environment instead (libpq reads PGPASSWORD or ~/.pgpass where Scrapyd runs).
     """
-    location = re.sub(r"://([^:/@]+):[^@/]*@", r"://\1@", location)
+    location = re.sub(r"://([^:/@]*):[^@/]*@", r"://\1@", location)
     location = re.sub(r"([?&])password=[^&#]*&?", r"\1", location, flags=re.IGNORECASE)
     return location.rstrip("?&")
 

@@ -19,7 +19,7 @@ INDEX_FILES = ("index.html", "index.htm")
 SKIPPED_EXTENSIONS = frozenset("." + ext for ext in IGNORED_EXTENSIONS)
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 14)
 def normalize_url(url: str) -> str:
     """The identity of the page at url (cached: every page repeats the same nav links).
 

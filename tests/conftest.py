@@ -26,6 +26,8 @@ from bench.harness import (  # noqa: F401 - re-exported for the test modules
 )
 from sample_site.testing import serve
 
+pytest_plugins = ["postgres"]  # the PostgreSQL server fixtures (tests/postgres.py)
+
 DOCSCRAWL = str(BIN / "docscrawl")
 
 
