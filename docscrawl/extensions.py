@@ -213,16 +213,21 @@ class FastCancel:
     abandons in-flight downloads after ``DOCSCRAWL_CANCEL_INFLIGHT_TIMEOUT`` seconds.
     """
 
-    def __init__(self, crawler: Crawler, inflight_timeout: float):
+    def __init__(self, crawler: Crawler, inflight_timeout: float, drain_budget: float = 0.2):
         self.crawler = crawler
         self.inflight_timeout = inflight_timeout
+        self.drain_budget = drain_budget
         self.cancelling = False
         self.spider_open = False
         self._previous_handlers: dict[int, Any] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> FastCancel:
-        ext = cls(crawler, crawler.settings.getfloat("DOCSCRAWL_CANCEL_INFLIGHT_TIMEOUT"))
+        ext = cls(
+            crawler,
+            crawler.settings.getfloat("DOCSCRAWL_CANCEL_INFLIGHT_TIMEOUT"),
+            crawler.settings.getfloat("DOCSCRAWL_CANCEL_DRAIN_BUDGET"),
+        )
         crawler.signals.connect(ext.stop_requested, signal=docscrawl_signals.stop_requested)
         crawler.signals.connect(ext.spider_opened, signal=scrapy_signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=scrapy_signals.spider_closed)
@@ -289,13 +294,21 @@ class FastCancel:
         return dropped
 
     def drain_scheduler(self) -> list[Request]:
-        """Take every request still waiting in the scheduler."""
+        """Take the requests still waiting in the scheduler, within a small time budget.
+
+        Whatever the budget leaves behind is not lost: every queued page request is a link of a
+        stored page or a sitemap entry, and a resume rebuilds those from the store.
+        """
         engine = self.crawler.engine
         slot = getattr(engine, "_slot", None) if engine is not None else None
         if slot is None:
             return []
+        deadline = time.monotonic() + self.drain_budget
         drained = []
-        while (request := slot.scheduler.next_request()) is not None:
+        while time.monotonic() < deadline:
+            request = slot.scheduler.next_request()
+            if request is None:
+                break
             drained.append(request)
         return drained
 

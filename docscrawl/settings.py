@@ -66,7 +66,12 @@ DOCSCRAWL_HEARTBEAT_INTERVAL = 2.0
 # Live progress on stderr; the CLI turns it on for foreground crawls.
 DOCSCRAWL_PROGRESS = False
 DOCSCRAWL_PROGRESS_INTERVAL = 1.0
+# Keep the scheduler's queue on disk (a throwaway JOBDIR) so memory stays flat on big sites.
+DOCSCRAWL_DISK_QUEUE = True
 # Re-crawls send If-None-Match / If-Modified-Since from the stored ETag and Last-Modified.
 DOCSCRAWL_CONDITIONAL_REQUESTS = True
 # On a cancel, how long an in-flight download may hold the stop before it is abandoned.
 DOCSCRAWL_CANCEL_INFLIGHT_TIMEOUT = 0.5
+# On a cancel, how long to spend saving the scheduler's queue to the store (the rest can be
+# rebuilt from the stored pages' links on a resume).
+DOCSCRAWL_CANCEL_DRAIN_BUDGET = 0.2

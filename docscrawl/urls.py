@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Iterable
 from functools import lru_cache
 from urllib.parse import urlsplit, urlunsplit
 
@@ -19,7 +20,7 @@ INDEX_FILES = ("index.html", "index.htm")
 SKIPPED_EXTENSIONS = frozenset("." + ext for ext in IGNORED_EXTENSIONS)
 
 
-@lru_cache(maxsize=1 << 14)
+@lru_cache(maxsize=4096)
 def normalize_url(url: str) -> str:
     """The identity of the page at url (cached: every page repeats the same nav links).
 
@@ -82,3 +83,29 @@ class CrawlScope:
         if parts.scheme not in ("http", "https") or parts.netloc != self.netloc:
             return False
         return parts.path.startswith(self.prefix) or parts.path == self.exact
+
+
+class UrlKeySet:
+    """A set of normalised URLs that keeps only their 64-bit hashes.
+
+    A big crawl remembers every URL it has seen; strings cost about 130 bytes each, hashes about
+    40. Two URLs of one crawl sharing a 64-bit hash is vanishingly unlikely (about 3e-8 for a
+    million URLs), and the cost would be one page skipped.
+    """
+
+    __slots__ = ("_hashes",)
+
+    def __init__(self) -> None:
+        self._hashes: set[int] = set()
+
+    def add(self, key: str) -> None:
+        self._hashes.add(hash(key))
+
+    def update(self, keys: Iterable[str]) -> None:
+        self._hashes.update(hash(key) for key in keys)
+
+    def __contains__(self, key: object) -> bool:
+        return hash(key) in self._hashes
+
+    def __len__(self) -> int:
+        return len(self._hashes)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -10,6 +12,7 @@ import scrapy
 from scrapy import signals
 from scrapy.exceptions import CloseSpider, IgnoreRequest
 from scrapy.http import HtmlResponse, Response, TextResponse
+from scrapy.settings import BaseSettings
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
@@ -20,7 +23,7 @@ from docscrawl import models
 from docscrawl.extensions import CancelledBeforeDownload
 from docscrawl.extraction import extract_page
 from docscrawl.items import CrawlErrorItem, NotModifiedItem, PageItem
-from docscrawl.urls import CrawlScope, has_skipped_extension, normalize_url
+from docscrawl.urls import CrawlScope, UrlKeySet, has_skipped_extension, normalize_url
 
 HTML_TYPES = (b"text/html", b"application/xhtml+xml")
 
@@ -69,11 +72,31 @@ class DocsSpider(scrapy.Spider):
         self.allowed_domains = [self.scope.host]
         # Normalised URLs already turned into a request (or a stored page) in this crawl. Checking
         # here is far cheaper than building, fingerprinting and dupe-filtering a Request.
-        self.seen: set[str] = set()
-        self.stored: set[str] = set()
-        self.sitemap_urls: set[str] = set()
+        self.seen = UrlKeySet()
+        self.stored = UrlKeySet()
+        self.sitemap_urls = UrlKeySet()
         # ("http://host", "https://host") once the site is seen redirecting between schemes.
         self.scheme_alias: tuple[str, str] | None = None
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        if settings.getbool("DOCSCRAWL_DISK_QUEUE") and not settings.get("JOBDIR"):
+            # Keep the scheduler's queue on disk: at tens of thousands of pages, queued Request
+            # objects would be most of the crawl's memory. A throwaway JOBDIR does it; the
+            # store, not JOBDIR, is what a resume starts from.
+            settings.set("JOBDIR", tempfile.mkdtemp(prefix="docscrawl-queue-"), priority="spider")
+            settings.set("DOCSCRAWL_TEMPORARY_JOBDIR", True, priority="spider")
+
+    @classmethod
+    def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> DocsSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        if crawler.settings.getbool("DOCSCRAWL_TEMPORARY_JOBDIR"):
+            crawler.signals.connect(spider._remove_jobdir, signal=signals.engine_stopped)
+        return spider
+
+    def _remove_jobdir(self) -> None:
+        shutil.rmtree(self.crawler.settings["JOBDIR"], ignore_errors=True)
 
     async def start(self) -> AsyncIterator[Any]:
         if self.resume:
