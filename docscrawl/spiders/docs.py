@@ -99,26 +99,28 @@ class DocsSpider(scrapy.Spider):
         shutil.rmtree(self.crawler.settings["JOBDIR"], ignore_errors=True)
 
     async def start(self) -> AsyncIterator[Any]:
+        base = f"{self.start_url.split('://', 1)[0]}://{self.scope.netloc}"
+        obey_robots = self.crawler.settings.getbool("ROBOTSTXT_OBEY")
+        if obey_robots:
+            # Scrapy's RobotsTxtMiddleware fetches robots.txt before the first request anyway:
+            # read the sitemaps from that response instead of fetching the file a second time.
+            # Listen before yielding anything, or the response may come first.
+            self._sitemap_base = base
+            self.crawler.signals.connect(self._robots_received, signal=signals.response_received)
         if self.resume:
             for request in self._resume_requests():
                 yield request
         else:
             self.seen.add(self.key(self.start_url))
             yield self._page_request(self.start_url, depth=0)
-        base = f"{self.start_url.split('://', 1)[0]}://{self.scope.netloc}"
-        if self.crawler.settings.getbool("ROBOTSTXT_OBEY"):
-            # Scrapy's RobotsTxtMiddleware fetches robots.txt anyway: read the sitemaps from
-            # that response instead of fetching the file a second time.
-            self._sitemap_base = base
-            self.crawler.signals.connect(self._robots_received, signal=signals.response_received)
-            return
-        yield scrapy.Request(
-            f"{base}/robots.txt",
-            callback=self.parse_robots,
-            errback=self.sitemap_unavailable,
-            priority=10,
-            meta={"sitemap_base": base},
-        )
+        if not obey_robots:
+            yield scrapy.Request(
+                f"{base}/robots.txt",
+                callback=self.parse_robots,
+                errback=self.sitemap_unavailable,
+                priority=10,
+                meta={"sitemap_base": base},
+            )
 
     # --- resume ------------------------------------------------------------------------------
 
