@@ -167,15 +167,23 @@ def _output(out: str, *, newline: str | None) -> Iterator[tuple[TextIO, Path | N
         return
     target = Path(out).expanduser().absolute()
     _check_file_target(target)
+    with _replacing(target, newline=newline, durable=True) as stream:
+        yield stream, target
+
+
+@contextmanager
+def _replacing(target: Path, *, newline: str | None, durable: bool) -> Iterator[TextIO]:
+    """A temp file beside target that replaces it only when the block succeeds."""
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as exc:
         raise InvalidRequest(f"Cannot write {target}: {_reason(exc)}.") from exc
     try:
         with open(fd, "w", encoding="utf-8", newline=newline) as stream:
-            yield stream, target
-            stream.flush()
-            os.fsync(stream.fileno())
+            yield stream
+            if durable:
+                stream.flush()
+                os.fsync(stream.fileno())
         os.chmod(tmp, _new_file_mode(target))
         os.replace(tmp, target)
     except OSError as exc:
@@ -356,20 +364,5 @@ def _check_inside(directory: Path, real_root: str, root: Path) -> None:
 
 
 def _write_atomically(target: Path, content: str) -> None:
-    try:
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    except OSError as exc:
-        raise InvalidRequest(f"Cannot write {target}: {_reason(exc)}.") from exc
-    try:
-        with open(fd, "w", encoding="utf-8") as stream:
-            stream.write(content)
-        os.chmod(tmp, _new_file_mode(target))
-        os.replace(tmp, target)
-    except OSError as exc:
-        with suppress(OSError):
-            os.unlink(tmp)
-        raise InvalidRequest(f"Cannot write {target}: {_reason(exc)}.") from exc
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(tmp)
-        raise
+    with _replacing(target, newline=None, durable=False) as stream:
+        stream.write(content)
