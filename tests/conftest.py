@@ -98,6 +98,7 @@ class Cli:
         self.store = store
         self.cwd = cwd
         self.env = env
+        self.started: list[subprocess.Popen] = []
 
     def args(self, *args: str) -> list[str]:
         return [DOCSCRAWL, "--db", str(self.store.path), *args]
@@ -115,7 +116,7 @@ class Cli:
 
     def start(self, *args: str) -> subprocess.Popen:
         """Start a command in the background (e.g. a foreground crawl to interrupt)."""
-        return subprocess.Popen(
+        proc = subprocess.Popen(
             self.args(*args),
             cwd=self.cwd,
             env=self.env,
@@ -123,6 +124,15 @@ class Cli:
             stderr=subprocess.PIPE,
             text=True,
         )
+        self.started.append(proc)
+        return proc
+
+    def stop_started(self) -> None:
+        """Every process a test starts, the test stops."""
+        for proc in self.started:
+            if proc.poll() is None:
+                proc.kill()
+            proc.communicate(timeout=10)
 
 
 def clean_env() -> dict[str, str]:
@@ -133,21 +143,9 @@ def clean_env() -> dict[str, str]:
 
 @pytest.fixture
 def cli(store: Store, tmp_path: Path) -> Iterator[Cli]:
-    started: list[subprocess.Popen] = []
     runner = Cli(store, tmp_path, clean_env())
-    original_start = runner.start
-
-    def start(*args: str) -> subprocess.Popen:
-        proc = original_start(*args)
-        started.append(proc)
-        return proc
-
-    runner.start = start  # type: ignore[method-assign]
     yield runner
-    for proc in started:  # every process a test starts, the test stops
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate(timeout=10)
+    runner.stop_started()
 
 
 def crawl_job_id(first_line: str) -> int:

@@ -242,20 +242,8 @@ def test_concurrent_writers_create_one_client(store_location: str, opened: peewe
 def pg_cli(postgres_store: PostgresStore, tmp_path: Path) -> Iterator[Cli]:
     """conftest's Cli with ``--db <this test's PostgreSQL URL>``; stops what it started."""
     runner = Cli(postgres_store, tmp_path, clean_env())  # type: ignore[arg-type]
-    started: list[subprocess.Popen] = []
-    original_start = runner.start
-
-    def start(*args: str) -> subprocess.Popen:
-        proc = original_start(*args)
-        started.append(proc)
-        return proc
-
-    runner.start = start  # type: ignore[method-assign]
     yield runner
-    for proc in started:
-        if proc.poll() is None:
-            proc.kill()
-        proc.communicate(timeout=10)
+    runner.stop_started()
 
 
 def stored_paths(store: PostgresStore, client_slug: str) -> list[str]:
