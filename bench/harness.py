@@ -103,13 +103,15 @@ def write_scrapyd_conf(
     (workdir / "scrapyd.conf").write_text("\n".join(lines) + "\n")
 
 
-def start_scrapyd(workdir: Path, port: int, host: str = "127.0.0.1") -> ScrapydServer:
+def start_scrapyd(
+    workdir: Path, port: int, host: str = "127.0.0.1", env: dict[str, str] | None = None
+) -> ScrapydServer:
     """Start Scrapyd in workdir (with its scrapyd.conf) and wait until it answers."""
     with open(workdir / "scrapyd.out", "ab") as out:
         process = subprocess.Popen(
             [str(BIN / "scrapyd"), "--pidfile="],
             cwd=workdir,
-            env=clean_env(),
+            env={**clean_env(), **(env or {})},
             stdout=out,
             stderr=subprocess.STDOUT,
         )

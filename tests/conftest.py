@@ -168,12 +168,13 @@ def scrapyd_factory(tmp_path: Path) -> Iterator[Callable[..., ScrapydServer]]:
         workdir: Path | None = None,
         do_deploy: bool = True,
         host: str = "127.0.0.1",
+        env: dict[str, str] | None = None,
     ) -> ScrapydServer:
         port = port or free_port()
         workdir = workdir or tmp_path / f"scrapyd-{port}"
         workdir.mkdir(exist_ok=True)
         write_scrapyd_conf(workdir, port, max_proc, auth, host)
-        server = start_scrapyd(workdir, port, host)
+        server = start_scrapyd(workdir, port, host, env)
         servers.append(server)
         if do_deploy:
             deploy(server.url, tmp_path, auth)

@@ -7,6 +7,7 @@ the sample site into a PostgreSQL database through the real ``docscrawl`` comman
 
 from __future__ import annotations
 
+import json
 import subprocess
 import threading
 import time
@@ -18,7 +19,7 @@ from urllib.parse import urlsplit
 
 import peewee
 import pytest
-from conftest import DOCSCRAWL, Cli, Result, clean_env, crawl_job_id, free_port
+from conftest import DOCSCRAWL, Cli, Result, clean_env, crawl_job_id, free_port, wait_for
 from scrapy.utils.test import get_crawler
 
 import sample_site
@@ -373,3 +374,28 @@ def test_wrong_password_is_refused_without_showing_it(
     assert "not-the-Pa55word" not in proc.stdout + proc.stderr
     assert "password authentication failed" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_scrapyd_crawls_into_postgresql_without_seeing_the_password(
+    postgres_url: str, postgres_store: PostgresStore, scrapyd_factory, site: str, tmp_path: Path
+) -> None:
+    """The spider gets the URL without the password; Scrapyd's environment has PGPASSWORD."""
+    password = urlsplit(postgres_url).password
+    scrapyd = scrapyd_factory(env={"PGPASSWORD": password})
+    cli = Cli(postgres_store, tmp_path, clean_env())  # type: ignore[arg-type]
+    for prefix in ("sphinx/", "mkdocs/", "docbook/"):
+        result = cli("--scrapyd", scrapyd.url, "crawl", "--url", site + prefix, "--async")
+        assert result.returncode == 0, result.stderr
+        assert password not in result.stdout + result.stderr
+    wait_for(lambda: all(postgres_store.status(n) == "completed" for n in (1, 2, 3)), 120)
+    for job_id, prefix in enumerate(("/sphinx/", "/mkdocs/", "/docbook/"), start=1):
+        expected = len(sample_site.expected_pages(prefix))
+        stored = postgres_store.value("SELECT COUNT(*) FROM page WHERE job_id = ?", job_id)
+        assert postgres_store.job(job_id)["pages"] == stored == expected
+    # Nothing Scrapyd shows or writes holds the password: its log, the crawls' logs, the API.
+    everything = [scrapyd.workdir / "scrapyd.out", *scrapyd.workdir.glob("logs/**/*.log")]
+    for path in everything:
+        assert password not in path.read_text(errors="replace"), path
+    assert password not in json.dumps(scrapyd.list_jobs())
+    status = cli("--scrapyd", scrapyd.url, "status", "--job", "1", "--json")
+    assert password not in status.stdout + status.stderr

@@ -276,3 +276,22 @@ def test_broken_scrapyd_answers(cli: Cli, store: Store, mode: str, expect: str) 
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_auth_from_scrapy_cfg_with_env_expansion(
+    cli: Cli, store: Store, scrapyd_factory, site: str, tmp_path: Path
+) -> None:
+    scrapyd = scrapyd_factory(auth=("crawler", "cfg-secret"))
+    (tmp_path / "scrapy.cfg").write_text(
+        f"[deploy]\nurl = {scrapyd.url}/\nproject = docscrawl\n"
+        "username = crawler\npassword = ${CRAWLER_PASSWORD}\n"
+    )
+    cli.env.pop("SCRAPYD_URL")
+    cli.env["CRAWLER_PASSWORD"] = "cfg-secret"
+    result = cli("crawl", "--url", site + "docbook/", "--async", "--max-pages", "3")
+    assert result.returncode == 0, result.stderr
+    wait_for(lambda: store.status(1) == "completed", timeout=90)
+    cli.env["CRAWLER_PASSWORD"] = "wrong"
+    refused = cli("status", "--job", "1")
+    assert "cfg-secret" not in refused.stdout + refused.stderr
+    assert cli("crawl", "--url", site, "--async").returncode == 1
