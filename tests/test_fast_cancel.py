@@ -83,5 +83,6 @@ def test_cancel_of_a_polite_async_crawl(cli: Cli, store: Store, scrapyd, polite_
     cancel = cli("--scrapyd", scrapyd.url, "cancel", "--job", "1", timeout=15)
     assert cancel.returncode == 0, cancel.stderr
     assert cancel.stdout.startswith("Job 1 cancelled:")
-    assert not scrapyd.list_jobs()["running"]  # the process has exited when cancel returns
+    # The process has exited when cancel returns; Scrapyd notices a moment later.
+    wait_for(lambda: not scrapyd.list_jobs()["running"], timeout=10)
     assert_cancelled_without_draining(store, log, 1)

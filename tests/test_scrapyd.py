@@ -54,8 +54,9 @@ def test_schedule_runs_to_completion(cli: Cli, store: Store, scrapyd, site: str)
     log = requests.get(details["log_url"], timeout=10)
     assert log.status_code == 200 and "Spider closed (finished)" in log.text
     # The web UI's job list shows our id in Scrapyd's.
-    finished = scrapyd.list_jobs()["finished"]
-    assert [job["id"] for job in finished] == [scrapyd_id]
+    # (The outcome is in the store before the process exits; Scrapyd notices the exit after.)
+    wait_for(lambda: scrapyd.list_jobs()["finished"], timeout=30)
+    assert [job["id"] for job in scrapyd.list_jobs()["finished"]] == [scrapyd_id]
     listed = scrapyd_cli(cli, scrapyd)("list", "--json").json()
     assert listed[0]["status"] == "completed" and listed[0]["pages"] == len(expected)
 
@@ -173,6 +174,7 @@ def test_concurrent_crawls_share_one_store(cli: Cli, store: Store, scrapyd, site
     for job_id, prefix in zip(ids, prefixes, strict=True):
         expected = sample_site.expected_pages("/" + prefix)
         assert store.job(job_id)["pages"] == stored_for(store, job_id) == len(expected)
+    wait_for(lambda: len(scrapyd.list_jobs()["finished"]) == len(ids), timeout=30)
     for job in scrapyd.list_jobs()["finished"]:
         log = requests.get(f"{scrapyd.url}/logs/docscrawl/docs/{job['id']}.log", timeout=10).text
         assert "database is locked" not in log and "Traceback" not in log
