@@ -26,12 +26,13 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 
 import psutil
 
 from bench.harness import PROJECT_ROOT, free_port
+from sample_site.server import KeepAliveHandler
 
 PAGES_PER_SECTION = 50
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file, as the sitemap protocol allows
@@ -290,24 +291,11 @@ def generate(root: Path, base_url: str, pages: int = 5000, seed: int = 1) -> Sit
 # --- serving ---------------------------------------------------------------------------------
 
 
-class _MemoryHandler(BaseHTTPRequestHandler):
+class _MemoryHandler(KeepAliveHandler):
     """GET and HEAD from the server's in-memory files, HTTP/1.1 keep-alive, no logging."""
 
     server: _MemoryServer
-    protocol_version = "HTTP/1.1"
-    # Headers and body go out in two writes; with Nagle on, each response waits ~40 ms.
-    disable_nagle_algorithm = True
     server_version = "synthetic_site/1.0"
-    timeout = 30  # an idle keep-alive connection must not hold a thread forever
-
-    def version_string(self) -> str:
-        return self.server_version
-
-    def do_GET(self) -> None:
-        self._answer(send_body=True)
-
-    def do_HEAD(self) -> None:
-        self._answer(send_body=False)
 
     def _answer(self, send_body: bool) -> None:
         path = self.path.split("?", 1)[0].split("#", 1)[0]

@@ -69,10 +69,9 @@ class SampleSiteServer(ThreadingHTTPServer):
                 self._access_log = None
 
 
-class SampleSiteHandler(BaseHTTPRequestHandler):
-    """GET and HEAD with keep-alive, validators and conditional requests."""
+class KeepAliveHandler(BaseHTTPRequestHandler):
+    """An HTTP/1.1 keep-alive handler: GET and HEAD both go to _answer(send_body)."""
 
-    server: SampleSiteServer
     protocol_version = "HTTP/1.1"
     # Headers and body go out in two writes; with Nagle on, each response waits ~40 ms.
     disable_nagle_algorithm = True
@@ -91,6 +90,15 @@ class SampleSiteHandler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         """Answer with the headers GET would send."""
         self._answer(send_body=False)
+
+    def _answer(self, send_body: bool) -> None:
+        raise NotImplementedError
+
+
+class SampleSiteHandler(KeepAliveHandler):
+    """GET and HEAD with keep-alive, validators and conditional requests."""
+
+    server: SampleSiteServer
 
     def _answer(self, send_body: bool) -> None:
         path = unquote(urlsplit(self.path).path) or "/"
