@@ -19,6 +19,8 @@ from control.exceptions import DocscrawlError, InvalidRequest
 from docscrawl import models
 
 EXIT_CANCELLED = 130  # what a shell reports for a program stopped by Ctrl+C
+# A positive integer no bigger than SQLite's and PostgreSQL's largest integer key.
+JOB_ID = click.IntRange(min=1, max=2**63 - 1)
 
 
 class DocscrawlGroup(click.Group):
@@ -56,7 +58,11 @@ def pass_config(command: Callable[..., Any]) -> Callable[..., Any]:
 
 def job_option(command: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
-        "--job", "job_id", type=click.IntRange(min=1), required=True, help="Our job id."
+        "--job",
+        "job_id",
+        type=JOB_ID,
+        required=True,
+        help="Our job id.",
     )(command)
 
 
@@ -96,6 +102,10 @@ def parse_settings(ctx: click.Context, param: click.Parameter, values: tuple[str
         if not sep or not key.strip():
             raise click.BadParameter(f"{value!r} is not KEY=VALUE", ctx=ctx, param=param)
         settings[key.strip()] = setting
+    if "DOCSCRAWL_DB" in settings:
+        raise click.BadParameter(
+            "give the store with --db, not -s DOCSCRAWL_DB", ctx=ctx, param=param
+        )
     if settings:
         from docscrawl.runner import check_settings
 
@@ -122,7 +132,7 @@ def check_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
 )
 @click.option("--client", "client_name", help="Client name (default: the URL's host).")
 @click.option("--async", "run_async", is_flag=True, help="Schedule on Scrapyd and return.")
-@click.option("--max-pages", type=click.IntRange(min=1), help="Stop after this many pages.")
+@click.option("--max-pages", type=JOB_ID, help="Stop after this many pages.")
 @click.option("--max-depth", type=click.IntRange(min=0), help="Follow links this deep.")
 @click.option(
     "-s",
@@ -195,6 +205,10 @@ def _run_in_foreground(config: Config, job: models.Job, *, quiet: bool, resume: 
         )
     except KeyboardInterrupt:  # Ctrl+C before the crawl took over the signal
         jobs.reconcile([jobs.get_job(job.id)])
+    except Exception as exc:  # noqa: BLE001 - Scrapy's set-up raises whatever it raises
+        # A crawl that cannot even start (a setting Scrapy rejects, say) fails the job, cleanly.
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        jobs.mark_failed(job.id, f"the crawl could not start: {reason}")
     job = jobs.get_job(job.id)
     if job.status in models.ACTIVE_STATUSES:  # interrupted before the spider opened
         job = jobs.mark_cancelled(job.id, "interrupted before the crawl started")
@@ -382,7 +396,7 @@ def _status_block(details: dict[str, Any]) -> str:
 
 
 @main.command()
-@click.option("--job", "job_id", type=click.IntRange(min=1), help="The job to cancel.")
+@click.option("--job", "job_id", type=JOB_ID, help="The job to cancel.")
 @click.option("--all", "cancel_all", is_flag=True, help="Cancel every pending and running job.")
 @click.option("--force", is_flag=True, help="Mark cancelled whatever the state; kill if needed.")
 @click.option(
@@ -402,7 +416,14 @@ def cancel(config: Config, job_id: int | None, cancel_all: bool, force: bool, wa
         if not results:
             click.echo("No pending or running jobs.")
         for result in results:
-            click.echo(result.message)
+            click.echo(result.message, err=result.failed)
+        failed = [result.job_id for result in results if result.failed]
+        if failed:
+            raise click.ClickException(
+                f"{len(failed)} of {len(results)} jobs could not be cancelled: "
+                + ", ".join(map(str, failed))
+                + "."
+            )
         return
     result = jobs.cancel_job(job_id, force=force, wait=wait, **config.cancel_hooks())
     click.echo(result.message)
@@ -468,7 +489,12 @@ def dedupe(config: Config, client_slug: str, dry_run: bool, near: bool, as_json:
 
 @main.command()
 @click.option("--client-slug", help="Export every page of this client.")
-@click.option("--job", "job_id", type=click.IntRange(min=1), help="Export the pages this job saw.")
+@click.option(
+    "--job",
+    "job_id",
+    type=JOB_ID,
+    help="Export the pages this job saw.",
+)
 @click.option(
     "--format", "fmt", type=click.Choice(["jsonl", "csv", "markdown"]), required=True,
     help="jsonl and csv: one row per page; markdown: a folder tree of .md files.",
@@ -490,7 +516,11 @@ def export(config: Config, client_slug: str | None, job_id: int | None, fmt: str
 
 @main.command()
 @click.option(
-    "--job", "job_ids", type=click.IntRange(min=1), multiple=True, help="Two jobs: older, newer."
+    "--job",
+    "job_ids",
+    type=JOB_ID,
+    multiple=True,
+    help="Two jobs: older, newer.",
 )
 @click.option("--client-slug", help="Compare the client's last two completed crawls.")
 @json_option

@@ -15,6 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from control import jobs
+from control.exceptions import InvalidRequest
 from control.scrapyd import DEFAULT_URL, ScrapydTarget
 from docscrawl.models import Job
 
@@ -86,6 +87,8 @@ def configured_nodes(urls: str | None) -> list[ScrapydTarget]:
     """
     targets = _deploy_targets()
     by_url = {t["url"].rstrip("/"): (name, t) for name, t in targets.items() if t.get("url")}
+    for url in [*(urls or "").split(","), *by_url]:
+        _check_node_url(url.strip())
     if urls:
         nodes = []
         for url in (part.strip().rstrip("/") for part in urls.split(",")):
@@ -95,6 +98,18 @@ def configured_nodes(urls: str | None) -> list[ScrapydTarget]:
         return _unique(nodes)
     nodes = [_target(name, t["url"], t) for name, t in targets.items() if t.get("url")]
     return _unique(nodes) or [_target("default", DEFAULT_URL, {})]
+
+
+def _check_node_url(url: str) -> None:
+    if not url:
+        return
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidRequest(f"{url!r} is not a Scrapyd URL such as http://127.0.0.1:6800.")
 
 
 def _unique(nodes: list[ScrapydTarget]) -> list[ScrapydTarget]:

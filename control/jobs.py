@@ -15,6 +15,7 @@ import psutil
 
 from control import processes
 from control.exceptions import (
+    DocscrawlError,
     InvalidRequest,
     JobAlreadyFinished,
     ScrapydUnavailable,
@@ -46,6 +47,7 @@ class CancelResult:
     job_id: int
     status: str
     message: str
+    failed: bool = False
 
 
 @dataclass(frozen=True)
@@ -272,6 +274,9 @@ def cancel_all(
         except JobAlreadyFinished:
             job = get_job(job.id)
             results.append(CancelResult(job.id, job.status, _ended_sentence(job)))
+        except DocscrawlError as exc:  # one node down must not stop the others' cancels
+            job = get_job(job.id)
+            results.append(CancelResult(job.id, job.status, f"Job {job.id}: {exc}", failed=True))
     return results
 
 
@@ -332,6 +337,15 @@ def _force_finished(job: Job) -> CancelResult:
     previous = job.status
     job = mark_cancelled(job.id, f"marked cancelled with --force (was {previous})", force=True)
     return CancelResult(job.id, job.status, f"Job {job.id} marked cancelled (was {previous}).")
+
+
+def mark_failed(job_id: int, reason: str) -> Job:
+    """Record a still-active job as failed with the reason."""
+    with models.write_transaction():
+        Job.update(
+            status=models.FAILED, finish_reason=reason, finished_at=models.utcnow(), queued=0
+        ).where((Job.id == job_id) & (Job.status << models.ACTIVE_STATUSES)).execute()
+    return get_job(job_id)
 
 
 def mark_cancelled(job_id: int, reason: str, force: bool = False) -> Job:
@@ -461,8 +475,12 @@ def validate_url(url: str) -> str:
     """The start URL if it is an absolute http(s) URL, else InvalidRequest."""
     from urllib.parse import urlsplit
 
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidRequest(
             f"{url!r} is not an absolute http(s) URL, e.g. https://docs.example.com/."
         )

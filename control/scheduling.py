@@ -142,8 +142,8 @@ class ScrapydView:
         try:
             previous = self.node.cancel(job.scrapyd_job_id, signal="KILL" if kill else None)
         except ScrapydUnavailable:
-            if processes.is_local_node(job.node):
-                return False, None  # we can still stop it by its pid
+            if processes.is_local_node(job.node) and job.pid:
+                return False, None  # it runs here: we can still stop it by its pid
             raise
         if previous == "pending":
             with models.write_transaction():

@@ -279,7 +279,13 @@ def open_store(location: str, *, create: bool = True) -> peewee.Database:
             raise StoreError(f"The directory {directory} of the store does not exist.")
         if not create and not os.path.exists(location):
             raise StoreError(f"There is no store at {location}.")
-    db = make_database(location)
+    try:
+        db = make_database(location)
+    except (RuntimeError, ValueError) as exc:  # playhouse.db_url: an unknown scheme
+        raise StoreError(
+            f"{describe_location(location)} is neither a file path nor a database URL peewee "
+            "knows (sqlite:///, postgresql://, mysql://)."
+        ) from exc
     database.initialize(db)
     try:
         db.connect(reuse_if_open=True)
@@ -296,7 +302,8 @@ def _explain(location: str, exc: Exception) -> str:
     lines = str(exc).strip().splitlines() or [type(exc).__name__]
     message = " ".join(lines[0].split()).rstrip(".")
     for password in _passwords(location):  # a driver may echo its parameters; never show them
-        message = message.replace(password, "***")
+        # Whole words only: a one-letter password must not mangle the rest of the message.
+        message = re.sub(rf"(?<!\w){re.escape(password)}(?!\w)", "***", message)
     where = describe_location(location)
     if "not a database" in message:
         return f"{where} is not a docscrawl store (not a database file)."

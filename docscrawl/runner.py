@@ -19,6 +19,10 @@ def project_settings(overrides: dict[str, Any] | None = None) -> Settings:
     return settings
 
 
+# Settings with int defaults that Scrapy reads as floats (DOWNLOAD_DELAY = 0, timeouts).
+FRACTIONAL_SUFFIXES = ("_DELAY", "_TIMEOUT", "_INTERVAL")
+
+
 def check_settings(overrides: dict[str, str]) -> None:
     """Raise ValueError, in a sentence, for a -s value Scrapy could not use.
 
@@ -32,14 +36,16 @@ def check_settings(overrides: dict[str, str]) -> None:
         try:
             if isinstance(default, bool):
                 settings.getbool(key)
-            elif isinstance(default, int | float):
-                float(value)  # an int default (DOWNLOAD_DELAY = 0) may well take 0.5
+            elif isinstance(default, float) or key.endswith(FRACTIONAL_SUFFIXES):
+                float(value)  # an int default such as DOWNLOAD_DELAY = 0 may well take 0.5
+            elif isinstance(default, int):
+                int(value)
             elif isinstance(default, dict):
                 settings.getdict(key)
             elif isinstance(default, list | tuple):
                 settings.getlist(key)
         except (TypeError, ValueError):
-            kind = {bool: "true or false", int: "a number", float: "a number"}.get(
+            kind = {bool: "true or false", int: "a whole number", float: "a number"}.get(
                 type(default), f"a {type(default).__name__}"
             )
             raise ValueError(f"{key}={value} is not valid: {key} takes {kind}") from None

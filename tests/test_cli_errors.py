@@ -151,7 +151,10 @@ def test_read_only_store(tmp_path: Path, site: str) -> None:
 
 @pytest.mark.parametrize(
     ("setting", "says"),
-    [("CONCURRENT_REQUESTS=abc", "takes a number"), ("ROBOTSTXT_OBEY=maybe", "true or false")],
+    [
+        ("CONCURRENT_REQUESTS=abc", "takes a whole number"),
+        ("ROBOTSTXT_OBEY=maybe", "true or false"),
+    ],
 )
 def test_setting_of_the_wrong_type_is_a_usage_error(cli: Cli, store: Store, setting, says):
     result = cli("crawl", "--url", "http://127.0.0.1:9/", "-s", setting)
@@ -161,7 +164,42 @@ def test_setting_of_the_wrong_type_is_a_usage_error(cli: Cli, store: Store, sett
 
 
 def test_setting_scrapy_rejects_later_fails_the_job_cleanly(cli: Cli, store: Store) -> None:
-    result = cli("crawl", "--url", "http://127.0.0.1:9/", "-s", "CONCURRENT_REQUESTS=1.5")
+    result = cli("crawl", "--url", "http://127.0.0.1:9/", "-s", "LOG_LEVEL=LOUD")
     assert_clean_error(result, 1)
     assert store.status(1) == "failed"
-    assert "could not run" in store.job(1)["finish_reason"]
+    assert "could not start: Unknown level" in store.job(1)["finish_reason"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["status", "--job", "99999999999999999999999"],
+        ["crawl", "--url", "http://[::1"],
+        ["crawl", "--url", "http://127.0.0.1:99999/"],
+        ["crawl", "--url", "http://127.0.0.1:9/", "-s", "CONCURRENT_REQUESTS=1.5"],
+        ["crawl", "--url", "http://127.0.0.1:9/", "-s", "DOCSCRAWL_DB=/tmp/elsewhere.db"],
+    ],
+)
+def test_more_usage_errors(cli: Cli, store: Store, args: list[str]) -> None:
+    assert_clean_error(cli(*args), 2)
+    assert not store.path.exists()
+
+
+@pytest.mark.parametrize(
+    ("global_args", "says"),
+    [
+        (["--db", "foo://bar"], "neither a file path nor a database URL"),
+        (["--scrapyd", "http://[::1"], "is not a Scrapyd URL"),
+    ],
+)
+def test_bad_global_options(cli: Cli, tmp_path: Path, global_args: list[str], says: str):
+    import subprocess
+
+    from conftest import DOCSCRAWL
+
+    proc = subprocess.run(
+        [DOCSCRAWL, *global_args, "crawl", "--url", "http://127.0.0.1:9/", "--async"],
+        env=cli.env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert says in proc.stderr

@@ -297,3 +297,28 @@ def test_auth_from_scrapy_cfg_with_env_expansion(
     refused = cli("status", "--job", "1")
     assert "cfg-secret" not in refused.stdout + refused.stderr
     assert cli("crawl", "--url", site, "--async").returncode == 1
+
+
+def test_cancel_of_a_pending_job_while_scrapyd_is_down(
+    cli: Cli, store: Store, scrapyd_factory, slow_site
+) -> None:
+    """No pid to fall back on: the cancel says Scrapyd is unreachable (exit 1), and --all
+    reports that job and goes on with the others."""
+    url, _ = slow_site
+    scrapyd = scrapyd_factory(max_proc=1)
+    run = lambda *args: cli("--scrapyd", scrapyd.url, *args)  # noqa: E731
+    assert run("crawl", "--url", url, "--async").returncode == 0
+    wait_for(lambda: store.status(1) == "running", timeout=60)
+    assert run("crawl", "--url", url + "sphinx/", "--async").returncode == 0
+    assert store.status(2) == "pending"
+    scrapyd.stop()  # the running crawl survives (an orphan); the pending one never starts
+    refused = run("cancel", "--job", "2")
+    assert refused.returncode == 1
+    assert "cannot be reached" in refused.stderr and "Traceback" not in refused.stderr
+    everything = run("cancel", "--all")
+    assert everything.returncode == 1
+    assert "Job 1 cancelled" in everything.stdout  # stopped by its pid
+    assert (
+        "Job 2:" in everything.stderr and "1 of 2 jobs could not be cancelled" in everything.stderr
+    )
+    assert store.status(1) == "cancelled"
