@@ -101,14 +101,7 @@ def configured_nodes(urls: str | None) -> list[ScrapydTarget]:
 
 
 def _check_node_url(url: str) -> None:
-    if not url:
-        return
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError for a port out of range
-    except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+    if url and not jobs.is_http_url(url):
         raise InvalidRequest(f"{url!r} is not a Scrapyd URL such as http://127.0.0.1:6800.")
 
 

@@ -471,16 +471,21 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
 
 
-def validate_url(url: str) -> str:
-    """The start URL if it is an absolute http(s) URL, else InvalidRequest."""
+def is_http_url(url: str) -> bool:
+    """True for an absolute http(s) URL with a host and a valid port, if any."""
     from urllib.parse import urlsplit
 
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises ValueError for a port out of range
     except ValueError:
-        parts = None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def validate_url(url: str) -> str:
+    """The start URL if it is an absolute http(s) URL, else InvalidRequest."""
+    if not is_http_url(url):
         raise InvalidRequest(
             f"{url!r} is not an absolute http(s) URL, e.g. https://docs.example.com/."
         )
