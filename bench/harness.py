@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import psutil
@@ -52,6 +52,7 @@ class ScrapydServer:
     workdir: Path
     process: subprocess.Popen
     port: int
+    orphans: list[psutil.Process] = field(default_factory=list)
 
     def crawl_processes(self) -> list[psutil.Process]:
         """The crawl processes this Scrapyd started and that are still alive."""
@@ -61,6 +62,8 @@ class ScrapydServer:
             return []
 
     def stop(self, sig: int = signal.SIGTERM) -> None:
+        # Its crawls outlive it; remember them so that stop_with_crawls can still end them.
+        self.orphans.extend(self.crawl_processes())
         if self.process.poll() is None:
             self.process.send_signal(sig)
             try:
@@ -70,10 +73,9 @@ class ScrapydServer:
                 self.process.wait(timeout=10)
 
     def stop_with_crawls(self) -> None:
-        """Stop Scrapyd and the crawls it started (they would outlive it)."""
-        crawls = self.crawl_processes()
+        """Stop Scrapyd and every crawl it started, also those orphaned by an earlier stop."""
         self.stop()
-        for crawl in crawls:
+        for crawl in self.orphans:
             with contextlib.suppress(psutil.NoSuchProcess):
                 crawl.kill()
 

@@ -192,26 +192,19 @@ def _run_in_foreground(config: Config, job: models.Job, *, quiet: bool, resume: 
     sys.stdout.flush()
     from docscrawl.runner import run_foreground_crawl
 
-    try:
-        run_foreground_crawl(
-            job.id,
-            config.db,
-            job.url,
-            max_pages=job.max_pages,
-            max_depth=job.max_depth,
-            overrides=job.settings,
-            progress=not quiet,
-            resume=resume,
-        )
-    except KeyboardInterrupt:  # Ctrl+C before the crawl took over the signal
-        jobs.reconcile([jobs.get_job(job.id)])
-    except Exception as exc:  # noqa: BLE001 - Scrapy's set-up raises whatever it raises
-        # A crawl that cannot even start (a setting Scrapy rejects, say) fails the job, cleanly.
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        jobs.mark_failed(job.id, f"the crawl could not start: {reason}")
+    # The runner leaves the job finished whatever happens (Ctrl+C before the crawl started, a
+    # crawl Scrapy cannot start): here only the report.
+    run_foreground_crawl(
+        job.id,
+        config.db,
+        job.url,
+        max_pages=job.max_pages,
+        max_depth=job.max_depth,
+        overrides=job.settings,
+        progress=not quiet,
+        resume=resume,
+    )
     job = jobs.get_job(job.id)
-    if job.status in models.ACTIVE_STATUSES:  # interrupted before the spider opened
-        job = jobs.mark_cancelled(job.id, "interrupted before the crawl started")
     seconds = jobs.duration_seconds(job)
     rate = f", {job.pages / seconds:.1f} pages/s" if seconds else ""
     summary = (

@@ -122,9 +122,13 @@ class Config:
     db: str
     scrapyd_url: str | None = None
     _views: dict[str, Any] = field(default_factory=dict, repr=False)
+    _nodes: list[ScrapydTarget] | None = field(default=None, repr=False)
 
     def nodes(self) -> list[ScrapydTarget]:
-        return configured_nodes(self.scrapyd_url)
+        """The configured nodes (scrapy.cfg is read once per command)."""
+        if self._nodes is None:
+            self._nodes = configured_nodes(self.scrapyd_url)
+        return self._nodes
 
     def target_for(self, node_url: str) -> ScrapydTarget:
         """The configured node at this URL (for its credentials), or a bare target for it."""

@@ -78,14 +78,7 @@ def create_job(
 ) -> Job:
     """Record a new pending job; a foreground job is owned by this process from the start."""
     client = models.get_or_create_client(client_name)
-    fields: dict[str, Any] = {}
-    if mode == "sync":
-        me = psutil.Process()
-        fields = {
-            "pid": me.pid,
-            "process_started_at": me.create_time(),
-            "node": processes.this_host(),
-        }
+    fields = _this_process() if mode == "sync" else {}
     with models.write_transaction():
         return Job.create(
             client=client,
@@ -96,6 +89,12 @@ def create_job(
             settings=settings or {},
             **fields,
         )
+
+
+def _this_process() -> dict[str, Any]:
+    """The job fields that make this process (a foreground crawl) the job's process."""
+    me = psutil.Process()
+    return {"pid": me.pid, "process_started_at": me.create_time(), "node": processes.this_host()}
 
 
 def get_job(job_id: int) -> Job:
@@ -322,11 +321,16 @@ def _kill_job(job: Job) -> None:
 def _wait_finished(job_id: int, timeout: float, probes: Iterable[LivenessProbe]) -> Job:
     deadline = time.monotonic() + timeout
     probes = list(probes)
+    next_reconcile = 0.0
     while True:
         job = get_job(job_id)
         if job.status not in models.ACTIVE_STATUSES:
             return job
-        reconcile([job], probes)
+        # The store tells the outcome; asking whether the process died is the fallback, and
+        # it may cost a request to Scrapyd: once a second is enough.
+        if time.monotonic() >= next_reconcile:
+            reconcile([job], probes)
+            next_reconcile = time.monotonic() + 1.0
         if time.monotonic() >= deadline:
             return get_job(job_id)
         time.sleep(0.1)
@@ -337,15 +341,6 @@ def _force_finished(job: Job) -> CancelResult:
     previous = job.status
     job = mark_cancelled(job.id, f"marked cancelled with --force (was {previous})", force=True)
     return CancelResult(job.id, job.status, f"Job {job.id} marked cancelled (was {previous}).")
-
-
-def mark_failed(job_id: int, reason: str) -> Job:
-    """Record a still-active job as failed with the reason."""
-    with models.write_transaction():
-        Job.update(
-            status=models.FAILED, finish_reason=reason, finished_at=models.utcnow(), queued=0
-        ).where((Job.id == job_id) & (Job.status << models.ACTIVE_STATUSES)).execute()
-    return get_job(job_id)
 
 
 def mark_cancelled(job_id: int, reason: str, force: bool = False) -> Job:
@@ -397,8 +392,7 @@ def begin_resume(job_id: int, *, mode: str, probes: Iterable[LivenessProbe] = ()
         "process_started_at": None,
     }
     if mode == "sync":
-        me = psutil.Process()
-        fields.update(pid=me.pid, process_started_at=me.create_time(), node=processes.this_host())
+        fields.update(_this_process())
     with models.write_transaction():
         moved = (
             Job.update(**fields)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 import uuid
 from typing import Any
 
@@ -14,6 +15,8 @@ from docscrawl import models
 from docscrawl.models import Job
 
 logger = logging.getLogger(__name__)
+# How long one listjobs.json answer stands for the node's state within a command.
+LISTING_TTL = 0.5
 
 
 def scrapyd_job_id(job_id: int) -> str:
@@ -88,15 +91,21 @@ class ScrapydView:
     def __init__(self, target: ScrapydTarget):
         self.node = ScrapydNode(target)
         self._jobs: dict[str, tuple[str, dict[str, Any]]] | None = None
+        self._fetched_at = 0.0
         self.unreachable: DocscrawlError | None = None
 
     def refresh(self) -> None:
         self._jobs = None
 
     def lookup(self, scrapyd_job_id: str | None) -> tuple[str, dict[str, Any]] | None:
-        """('pending'|'running'|'finished', entry) for a Scrapyd job id, None if unknown."""
-        if self._jobs is None:
+        """('pending'|'running'|'finished', entry) for a Scrapyd job id, None if unknown.
+
+        One listjobs.json answers for every job of the node; it is asked again once it is older
+        than LISTING_TTL (a command waiting for a cancel sees the job finish).
+        """
+        if self._jobs is None or time.monotonic() - self._fetched_at > LISTING_TTL:
             self._jobs = {}
+            self._fetched_at = time.monotonic()
             try:
                 listing = self.node.list_jobs()
                 self.unreachable = None
@@ -115,7 +124,6 @@ class ScrapydView:
         """Liveness probe for reconcile: Scrapyd's answer when it has one."""
         if not self._is_ours(job):
             return None
-        self.refresh()
         found = self.lookup(job.scrapyd_job_id)
         if self.unreachable is not None:
             return None  # the node is down: the pid and the heartbeat decide
@@ -139,6 +147,7 @@ class ScrapydView:
         """Cancel a job through Scrapyd (KILL when kill): whether Scrapyd took it, a sentence."""
         if not self._is_ours(job) or not job.scrapyd_job_id:
             return False, None
+        self.refresh()  # whatever it answers, the listing changes
         try:
             previous = self.node.cancel(job.scrapyd_job_id, signal="KILL" if kill else None)
         except ScrapydUnavailable:

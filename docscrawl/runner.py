@@ -83,18 +83,24 @@ def run_foreground_crawl(
         models.Job.update(log_url=log_file).where(models.Job.id == job_id).execute()
     if overrides:
         settings.setdict(overrides, priority="cmdline")
-    process = CrawlerProcess(settings)
-    crawl = process.crawl(
-        DocsSpider,
-        url=url,
-        job_id=job_id,
-        max_pages=max_pages,
-        max_depth=max_depth,
-        resume="1" if resume else None,
-    )
     failures: list[str] = []
-    crawl.addErrback(lambda failure: failures.append(failure.getErrorMessage()))
-    process.start()
+    try:
+        process = CrawlerProcess(settings)
+        crawl = process.crawl(
+            DocsSpider,
+            url=url,
+            job_id=job_id,
+            max_pages=max_pages,
+            max_depth=max_depth,
+            resume="1" if resume else None,
+        )
+        crawl.addErrback(lambda failure: failures.append(failure.getErrorMessage()))
+        process.start()
+    except KeyboardInterrupt:  # Ctrl+C before the crawl took over the signal
+        _settle_job(job_id, location, interrupted=True)
+        return
+    except Exception as exc:  # noqa: BLE001 - Scrapy's set-up raises whatever it raises
+        failures.append(str(exc).strip() or type(exc).__name__)
     _settle_job(job_id, location, failures[0] if failures else None)
 
 
@@ -105,7 +111,9 @@ def foreground_log_path(location: str, job_id: int) -> str:
     return os.path.join(base, "logs", f"job-{job_id}.log")
 
 
-def _settle_job(job_id: int, location: str, failure: str | None = None) -> None:
+def _settle_job(
+    job_id: int, location: str, failure: str | None = None, interrupted: bool = False
+) -> None:
     """Make sure the job does not stay active once its (this) process is done with it."""
     models.open_store(location)
     Job = models.Job
@@ -113,14 +121,17 @@ def _settle_job(job_id: int, location: str, failure: str | None = None) -> None:
         job = Job.get_by_id(job_id)
         if job.status not in models.ACTIVE_STATUSES:
             return
-        cancelled = job.cancel_requested_at is not None or job.status == models.CANCELLING
-        job.status = models.CANCELLED if cancelled else models.FAILED
-        job.finish_reason = (
-            "shutdown"
-            if cancelled
-            else f"the crawl could not run: {failure}"
-            if failure
-            else "crawl stopped before the spider closed"
+        cancelled = (
+            interrupted or job.cancel_requested_at is not None or job.status == models.CANCELLING
         )
+        job.status = models.CANCELLED if cancelled else models.FAILED
+        if interrupted:
+            job.finish_reason = "interrupted before the crawl started"
+        elif cancelled:
+            job.finish_reason = "shutdown"
+        elif failure:
+            job.finish_reason = f"the crawl could not run: {failure.splitlines()[0]}"
+        else:
+            job.finish_reason = "crawl stopped before the spider closed"
         job.finished_at = models.utcnow()
         job.save()

@@ -19,12 +19,12 @@ import signal
 import socket
 import subprocess
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 
 ENV_VAR = "DOCSCRAWL_TEST_POSTGRES"
@@ -204,7 +204,8 @@ class PostgresServer:
             except (RuntimeError, subprocess.TimeoutExpired):
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                    time.sleep(0.5)
+                with contextlib.suppress(psutil.NoSuchProcess, psutil.TimeoutExpired):
+                    psutil.Process(pid).wait(timeout=10)  # gone before its directory goes
         shutil.rmtree(self.datadir, ignore_errors=True)
 
     def url(self, dbname: str, *, user: str = ROLE, password: str | None = None) -> str:

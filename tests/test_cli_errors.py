@@ -167,7 +167,7 @@ def test_setting_scrapy_rejects_later_fails_the_job_cleanly(cli: Cli, store: Sto
     result = cli("crawl", "--url", "http://127.0.0.1:9/", "-s", "LOG_LEVEL=LOUD")
     assert_clean_error(result, 1)
     assert store.status(1) == "failed"
-    assert "could not start: Unknown level" in store.job(1)["finish_reason"]
+    assert "could not run: Unknown level" in store.job(1)["finish_reason"]
 
 
 @pytest.mark.parametrize(

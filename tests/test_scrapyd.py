@@ -156,7 +156,7 @@ def test_scrapyd_restart_orphans_a_crawl_that_can_still_be_cancelled(
         wait_for(lambda: not crawl.is_running() or crawl.status() == "zombie", timeout=30)
         assert store.job(job_id)["pages"] == stored_for(store, job_id)
     finally:
-        restarted.stop()
+        restarted.stop_with_crawls()
 
 
 def test_concurrent_crawls_share_one_store(cli: Cli, store: Store, scrapyd, site: str) -> None:

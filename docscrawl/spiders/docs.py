@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
@@ -309,6 +310,11 @@ class DocsSpider(scrapy.Spider):
                 continue
             yield self._page_request(link, depth + 1)
 
+    @functools.cached_property
+    def client_id(self) -> int:
+        """The client this job crawls for (read from the store once)."""
+        return models.Job.get_by_id(self.job_id).client_id
+
     def _not_modified(self, response: Response) -> Iterator[Any]:
         """A 304 on a re-crawl: the page is unchanged; follow the links stored with it."""
         key = self.key(response.url)
@@ -323,8 +329,7 @@ class DocsSpider(scrapy.Spider):
         Page = models.Page
         links = (
             Page.select(Page.links)
-            .join(models.Job, on=(Page.client == models.Job.client))
-            .where((models.Job.id == self.job_id) & (Page.url == key))
+            .where((Page.client == self.client_id) & (Page.url == key))
             .scalar()
         )
         linked = [(link, self.key(link)) for link in links or []]
