@@ -9,6 +9,7 @@ import json
 import os
 import posixpath
 import re
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -160,20 +161,55 @@ def _export_table(where: Any, slug: str, job_id: int | None, fmt: str, out: str)
 
 @contextmanager
 def _output(out: str, *, newline: str | None) -> Iterator[tuple[TextIO, Path | None]]:
-    """stdout for "-"; otherwise a temp file beside out, renamed over it only on success."""
+    """Where a jsonl/csv export goes: stdout for "-", a device or FIFO written as a stream,
+    else a regular file (through any symlink) replaced atomically, only on success."""
     if out == "-":
         yield sys.stdout, None
         sys.stdout.flush()
         return
     target = Path(out).expanduser().absolute()
-    _check_file_target(target)
-    with _replacing(target, newline=newline, durable=True) as stream:
-        yield stream, target
+    try:
+        mode = target.stat().st_mode  # follows symlinks: what a write would reach
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:
+        raise InvalidRequest(f"Cannot write {target}: {_reason(exc)}.") from exc
+    if mode is not None and (stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)):
+        # /dev/null, /dev/stdout, a named pipe: write into it as into stdout, never replace it.
+        with _streaming(target, newline=newline) as stream:
+            yield stream, target
+        return
+    if mode is not None and stat.S_ISDIR(mode):
+        raise InvalidRequest(f"{target} is a directory; give a file path for this format.")
+    if mode is not None and not stat.S_ISREG(mode):
+        raise InvalidRequest(
+            f"Cannot write {target}: it is not a regular file, a character device or a FIFO."
+        )
+    # A symlink is written through: the file it points to is replaced, the link stays.
+    real = Path(os.path.realpath(target))
+    _check_file_target(real)
+    with _replacing(real, newline=newline, durable=True) as stream:
+        yield stream, real
+
+
+@contextmanager
+def _streaming(target: Path, *, newline: str | None) -> Iterator[TextIO]:
+    """The device or FIFO at target, opened for writing (a FIFO waits for its reader)."""
+    try:
+        stream = open(target, "w", encoding="utf-8", newline=newline)  # noqa: SIM115
+    except OSError as exc:
+        raise InvalidRequest(f"Cannot write {target}: {_reason(exc)}.") from exc
+    try:
+        with stream:
+            yield stream
+    except OSError as exc:
+        raise InvalidRequest(f"Cannot write {target}: {_reason(exc)}.") from exc
 
 
 @contextmanager
 def _replacing(target: Path, *, newline: str | None, durable: bool) -> Iterator[TextIO]:
     """A temp file beside target that replaces it only when the block succeeds."""
+    _check_replaceable(target)
     try:
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     except OSError as exc:
@@ -185,6 +221,7 @@ def _replacing(target: Path, *, newline: str | None, durable: bool) -> Iterator[
                 stream.flush()
                 os.fsync(stream.fileno())
         os.chmod(tmp, _new_file_mode(target))
+        _check_replaceable(target)  # again: it may have changed while we wrote
         os.replace(tmp, target)
     except OSError as exc:
         with suppress(OSError):
@@ -194,6 +231,18 @@ def _replacing(target: Path, *, newline: str | None, durable: bool) -> Iterator[
         with suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def _check_replaceable(target: Path) -> None:
+    """Only a regular file (or nothing) is ever renamed over; never a link, device or folder."""
+    try:
+        mode = os.lstat(target).st_mode
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(mode):
+        raise InvalidRequest(f"Refusing to write {target}: it is a symbolic link.")
+    if not stat.S_ISREG(mode):
+        raise InvalidRequest(f"Refusing to write {target}: it is not a regular file.")
 
 
 def _check_file_target(target: Path) -> None:
