@@ -10,13 +10,14 @@ from __future__ import annotations
 import configparser
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from control import jobs
+from control import environment, jobs
 from control.exceptions import InvalidRequest
 from control.scrapyd import DEFAULT_URL, ScrapydTarget
+from docscrawl import redact
 from docscrawl.models import Job
 
 
@@ -66,8 +67,8 @@ def _deploy_targets() -> dict[str, dict[str, str]]:
 
 
 def _target(name: str, url: str, settings: dict[str, str]) -> ScrapydTarget:
-    username = os.environ.get("SCRAPYD_USERNAME") or settings.get("username") or None
-    password = os.environ.get("SCRAPYD_PASSWORD") or settings.get("password") or None
+    username = environment.scrapyd_username() or settings.get("username") or None
+    password = environment.scrapyd_password() or settings.get("password") or None
     max_proc = settings.get("max_proc")
     return ScrapydTarget(
         url=url.rstrip("/"),
@@ -79,30 +80,47 @@ def _target(name: str, url: str, settings: dict[str, str]) -> ScrapydTarget:
     )
 
 
+def _node(name: str, url: str, settings: dict[str, str]) -> ScrapydTarget:
+    """The target at url; credentials in the URL (user:password@) log in to it and are taken
+    out of it, so that the URL can be shown and stored."""
+    bare, username, password = redact.split_credentials(url)
+    target = _target(name, bare, settings)
+    if username is None and password is None:
+        return target
+    return replace(target, username=username, password=password)
+
+
+def _bare(url: str) -> str:
+    return redact.split_credentials(url.strip())[0].rstrip("/")
+
+
 def configured_nodes(urls: str | None) -> list[ScrapydTarget]:
     """The Scrapyd nodes: --scrapyd / SCRAPYD_URL, else scrapy.cfg's targets, else the default.
 
-    Credentials come from scrapy.cfg (with ${ENV} expansion, as scrapyd-deploy reads them) or
-    from SCRAPYD_USERNAME / SCRAPYD_PASSWORD.
+    Credentials come from the node URL (http://user:password@host:port), from scrapy.cfg (with
+    ${ENV} expansion, as scrapyd-deploy reads them) or from SCRAPYD_USERNAME / SCRAPYD_PASSWORD.
     """
     targets = _deploy_targets()
-    by_url = {t["url"].rstrip("/"): (name, t) for name, t in targets.items() if t.get("url")}
-    for url in [*(urls or "").split(","), *by_url]:
+    by_url = {_bare(t["url"]): (name, t) for name, t in targets.items() if t.get("url")}
+    for url in [*(urls or "").split(","), *(t["url"] for t in targets.values() if t.get("url"))]:
         _check_node_url(url.strip())
     if urls:
         nodes = []
         for url in (part.strip().rstrip("/") for part in urls.split(",")):
             if url:
-                name, settings = by_url.get(url, (urlsplit(url).netloc or url, {}))
-                nodes.append(_target(name, url, settings))
+                name, settings = by_url.get(_bare(url), (urlsplit(_bare(url)).netloc or url, {}))
+                nodes.append(_node(name, url, settings))
         return _unique(nodes)
-    nodes = [_target(name, t["url"], t) for name, t in targets.items() if t.get("url")]
+    nodes = [_node(name, t["url"], t) for name, t in targets.items() if t.get("url")]
     return _unique(nodes) or [_target("default", DEFAULT_URL, {})]
 
 
 def _check_node_url(url: str) -> None:
-    if url and not jobs.is_http_url(url):
-        raise InvalidRequest(f"{url!r} is not a Scrapyd URL such as http://127.0.0.1:6800.")
+    if url and not jobs.is_http_url(redact.split_credentials(url)[0]):
+        raise InvalidRequest(
+            f"{redact.mask_credentials(url)!r} is not a Scrapyd URL such as "
+            "http://127.0.0.1:6800."
+        )
 
 
 def _unique(nodes: list[ScrapydTarget]) -> list[ScrapydTarget]:
@@ -132,10 +150,11 @@ class Config:
 
     def target_for(self, node_url: str) -> ScrapydTarget:
         """The configured node at this URL (for its credentials), or a bare target for it."""
+        bare = _bare(node_url)
         for node in self.nodes():
-            if node.url == node_url.rstrip("/"):
+            if node.url == bare:
                 return node
-        return _target(urlsplit(node_url).netloc or node_url, node_url, {})
+        return _node(urlsplit(bare).netloc or bare, node_url, {})
 
     def view(self, node_url: str) -> Any:
         """Scrapyd's view of one node, fetched at most once per command."""

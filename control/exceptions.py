@@ -29,3 +29,11 @@ class ScrapydUnavailable(DocscrawlError):
 
 class ScrapydRefused(DocscrawlError):
     """Scrapyd answered with an error (auth, unknown project or spider, bad request)."""
+
+
+class InvalidEnvironment(DocscrawlError):
+    """An environment variable is set to a value docscrawl cannot use (a usage error)."""
+
+
+class Interrupted(DocscrawlError):
+    """The user stopped the command (Ctrl+C); what it had started was ended, not left active."""

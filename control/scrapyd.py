@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -12,6 +11,7 @@ import requests
 from scrapyd_api import ScrapydAPI
 from scrapyd_api.exceptions import ScrapydResponseError
 
+from control import environment
 from control.exceptions import ScrapydRefused, ScrapydUnavailable
 
 PROJECT = "docscrawl"
@@ -25,7 +25,7 @@ READ_TIMEOUT = 10.0
 
 def request_timeout() -> tuple[float, float]:
     """(connect, read) timeouts for every request to Scrapyd."""
-    read = float(os.environ.get("DOCSCRAWL_SCRAPYD_TIMEOUT") or READ_TIMEOUT)
+    read = environment.scrapyd_timeout() or READ_TIMEOUT
     return (min(CONNECT_TIMEOUT, read), read)
 
 
