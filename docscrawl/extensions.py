@@ -36,6 +36,7 @@ COMPLETED_REASONS = {
     "closespider_timeout",
     "closespider_timeout_no_item",
 }
+NOTHING_STORED = "no page was stored"
 # Close reasons that mean "someone stopped it".
 CANCELLED_REASONS = {"shutdown", "cancelled"}
 
@@ -45,8 +46,8 @@ def job_outcome(reason: str, cancel_requested: bool, pages: int, errors: int) ->
     if cancel_requested or reason in CANCELLED_REASONS:
         return models.CANCELLED, reason if reason in CANCELLED_REASONS else "shutdown"
     if reason in COMPLETED_REASONS:
-        if pages == 0 and errors > 0:
-            return models.FAILED, "no page could be fetched"
+        if pages == 0:
+            return models.FAILED, NOTHING_STORED
         return models.COMPLETED, reason
     return models.FAILED, reason
 
@@ -166,10 +167,8 @@ class JobLifecycle:
                 return
             cancel_requested = self.cancel_requested or job.cancel_requested_at is not None
             status, recorded = job_outcome(reason, cancel_requested, job.pages, job.errors)
-            if status == models.FAILED and recorded == "no page could be fetched":
-                first = job.crawl_errors.order_by(models.CrawlError.id).first()
-                if first is not None:
-                    recorded = f"no page could be fetched: {first.reason} ({first.url})"
+            if recorded == NOTHING_STORED:
+                recorded = _why_nothing_stored(job)
             Job.update(
                 status=status,
                 finish_reason=recorded,
@@ -188,6 +187,16 @@ class JobLifecycle:
                 prefix = f"{urlsplit(job.url).scheme}://{scope.netloc}{scope.prefix}"
                 models.record_removed_pages(job.id, job.client_id, prefix)
         logger.info("Job %s ended %s (%s)", self.job_id, status, recorded)
+
+
+def _why_nothing_stored(job: models.Job) -> str:
+    """The finish reason of a job that stored no page: its ledger's first entry, and counts."""
+    Ledger = models.CrawlError
+    first = job.crawl_errors.order_by(Ledger.id).first()
+    if first is None:
+        return f"{NOTHING_STORED}: the start URL gave no page and no link"
+    counts = ", ".join(f"{count} {kind}" for kind, count in (job.skipped or {}).items())
+    return f"{NOTHING_STORED}: {first.url} {first.kind} ({first.reason}); not stored: {counts}"
 
 
 def queued_requests(crawler: Crawler) -> int:

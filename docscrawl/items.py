@@ -29,12 +29,14 @@ class PageItem(scrapy.Item):
 
 
 class CrawlErrorItem(scrapy.Item):
-    """A URL the crawl could not fetch (HTTP error status, timeout, connection failure)."""
+    """A URL the crawl did not store, and why: a failed fetch or a URL it chose to skip."""
 
     url = scrapy.Field()
+    kind = scrapy.Field()  # one of models.KINDS
     status_code = scrapy.Field()
     reason = scrapy.Field()
     occurred_at = scrapy.Field()
+    count = scrapy.Field()  # how many URLs the entry stands for (a sitemap's overflow), 1 if unset
 
 
 class NotModifiedItem(scrapy.Item):

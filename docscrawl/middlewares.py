@@ -1,4 +1,4 @@
-"""Downloader middleware: conditional requests on re-crawls (If-None-Match / If-Modified-Since)."""
+"""Downloader middlewares: conditional requests on re-crawls, and the scope of redirects."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 
 from docscrawl import models
+from docscrawl.ledger import UrlRefused
 from docscrawl.urls import normalize_url
 
 logger = logging.getLogger(__name__)
@@ -60,3 +61,29 @@ class ConditionalRequestsMiddleware:
             request.headers.setdefault(b"If-Modified-Since", modified)
         request.meta["handle_httpstatus_list"] = [304]
         self.crawler.stats.inc_value("docscrawl/conditional_requests")
+
+
+class RedirectScopeMiddleware:
+    """Refuse a redirect hop out of the crawl's scope, back into its own chain, or to a URL the
+    job already fetches, before anything (robots.txt included) is asked of the target.
+
+    Redirected requests come back through every downloader middleware; this one sits before
+    OffsiteMiddleware and RobotsTxtMiddleware. The spider decides (``refuse_redirect``), so the
+    rules live with the crawl's scope and its set of seen URLs.
+    """
+
+    def __init__(self, crawler: Crawler):
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedirectScopeMiddleware:
+        return cls(crawler)
+
+    def process_request(self, request: Request) -> None:
+        if "redirect_urls" not in request.meta:
+            return
+        refuse = getattr(self.crawler.spider, "refuse_redirect", None)
+        refusal = refuse(request) if refuse is not None else None
+        if refusal is not None:
+            self.crawler.stats.inc_value("docscrawl/refused_redirects")
+            raise UrlRefused(*refusal)

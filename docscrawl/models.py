@@ -11,6 +11,7 @@ import datetime as dt
 import os
 import re
 import sqlite3
+import stat
 import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +20,9 @@ from typing import Any
 import peewee
 from playhouse.db_url import connect as connect_url
 
-SCHEMA_VERSION = 3
+from docscrawl import redact
+
+SCHEMA_VERSION = 4
 
 # Job statuses. ACTIVE ones have (or are about to have) a live process.
 PENDING = "pending"
@@ -112,6 +115,8 @@ class Job(BaseModel):
     estimated_total = peewee.IntegerField(null=True)
     finish_reason = peewee.TextField(null=True)
     resumes = peewee.IntegerField(default=0)  # how many times the job was resumed
+    # URLs the job did not store, counted by reason (every one, even past the ledger's row cap).
+    skipped = JSONField(default=dict)
 
 
 class Page(BaseModel):
@@ -142,14 +147,42 @@ class Page(BaseModel):
         indexes = ((("client", "url"), True),)
 
 
+# Why a job did not store a URL: the ledger's `kind`. ERROR_KINDS are fetches that failed (they
+# count as the job's errors); the others are URLs the crawl chose not to fetch or keep.
+HTTP_STATUS = "http_status"  # an error status (4xx, 5xx)
+TIMEOUT = "timeout"
+NETWORK = "network"  # refused, reset, DNS, TLS...
+ROBOTS = "robots"  # disallowed by robots.txt
+OUT_OF_SCOPE = "out_of_scope"  # another host, port or scheme, or outside the path prefix
+OFF_ORIGIN_REDIRECT = "off_origin_redirect"  # redirected out of the crawl's scope
+REDIRECT_LOOP = "redirect_loop"
+REDIRECT_LIMIT = "redirect_limit"  # more hops than REDIRECT_MAX_TIMES
+TOO_LARGE = "too_large"  # over DOWNLOAD_MAXSIZE, compressed or not
+NOT_HTML = "not_html"  # another content type, a binary body, a file link
+DUPLICATE = "duplicate"  # another URL of a page this job already has
+TRAP = "trap"  # a spider-trap rule (the detail names it)
+DEPTH = "depth"  # deeper than --max-depth
+LIMIT = "limit"  # past --max-pages or a sitemap bound
+ERROR_KINDS = (HTTP_STATUS, TIMEOUT, NETWORK)
+SKIP_KINDS = (
+    ROBOTS, OUT_OF_SCOPE, OFF_ORIGIN_REDIRECT, REDIRECT_LOOP, REDIRECT_LIMIT, TOO_LARGE, NOT_HTML,
+    DUPLICATE, TRAP, DEPTH, LIMIT,
+)  # fmt: skip
+KINDS = ERROR_KINDS + SKIP_KINDS
+
+
 class CrawlError(BaseModel):
-    """A URL a job could not fetch: an HTTP error status, a timeout, a refused connection."""
+    """The ledger: a URL a job did not store, and why (``kind``, and ``reason`` in words)."""
 
     job = peewee.ForeignKeyField(Job, backref="crawl_errors", on_delete="CASCADE")
     url = peewee.TextField()
+    kind = peewee.CharField(default=HTTP_STATUS)
     status_code = peewee.IntegerField(null=True)
     reason = peewee.TextField()
     occurred_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("job", "kind"), False),)
 
 
 class FrontierRequest(BaseModel):
@@ -207,9 +240,20 @@ def _add_job_pages(db: peewee.Database) -> None:
     ).execute()
 
 
+def _add_ledger_kinds(db: peewee.Database) -> None:
+    # Plain ADD COLUMNs, as in _add_job_pages. Earlier rows are fetch failures: an HTTP status
+    # when they have one, a network failure otherwise.
+    db.execute_sql(
+        f"ALTER TABLE crawl_error ADD COLUMN kind VARCHAR(255) NOT NULL DEFAULT '{HTTP_STATUS}'"
+    )
+    CrawlError.update(kind=NETWORK).where(CrawlError.status_code.is_null()).execute()
+    db.execute_sql("CREATE INDEX crawl_error_job_id_kind ON crawl_error (job_id, kind)")
+    db.execute_sql("ALTER TABLE job ADD COLUMN skipped TEXT NOT NULL DEFAULT '{}'")
+
+
 # Schema migrations: version -> function(db) that brings version-1 to version. Version 1 is the
 # initial schema, created from the models. Append here; never edit a released step.
-MIGRATIONS: dict[int, Any] = {2: _add_frontier, 3: _add_job_pages}
+MIGRATIONS: dict[int, Any] = {2: _add_frontier, 3: _add_job_pages, 4: _add_ledger_kinds}
 
 
 def slugify(name: str) -> str:
@@ -228,8 +272,8 @@ def resolve_location(location: str) -> str:
     if location.startswith("sqlite:///"):
         path = location[len("sqlite:///") :]
         location = path if path.startswith("/") else path or "docscrawl.db"
-    if "://" in location:
-        return location
+    if "://" in location or redact.looks_like_libpq_dsn(location):
+        return location  # a DSN is no path: open_store refuses it with a sentence
     return os.path.abspath(os.path.expanduser(location))
 
 
@@ -258,42 +302,75 @@ def without_password(location: str) -> str:
     Scrapyd shows and logs a crawl's arguments; the crawl process gets the password from its
     own environment instead (libpq reads PGPASSWORD or ~/.pgpass where Scrapyd runs).
     """
-    location = re.sub(r"://([^:/@]*):[^@/]*@", r"://\1@", location)
-    location = re.sub(r"([?&])password=[^&#]*&?", r"\1", location, flags=re.IGNORECASE)
-    return location.rstrip("?&")
+    return redact.without_password(location)
 
 
 def describe_location(location: str) -> str:
     """The store location without any password, safe to print or log."""
-    location = re.sub(r"://([^:/@]*):[^@/]*@", r"://\1:***@", location)
-    # playhouse.db_url passes query parameters to the driver: ?password=... works too.
-    return re.sub(r"([?&]password=)[^&#]*", r"\1***", location, flags=re.IGNORECASE)
+    return redact.mask_credentials(location)
 
 
 def open_store(location: str, *, create: bool = True) -> peewee.Database:
     """Open the store at location, create or migrate its schema, and bind the models to it."""
     location = resolve_location(location)
+    if redact.looks_like_libpq_dsn(location):
+        raise StoreError(
+            "The store looks like a libpq connection string (key=value); give a database URL "
+            "such as postgresql://user@host/db, with the password in PGPASSWORD or ~/.pgpass."
+        )
     if "://" not in location:
         directory = os.path.dirname(location)
         if not os.path.isdir(directory):
             raise StoreError(f"The directory {directory} of the store does not exist.")
         if not create and not os.path.exists(location):
             raise StoreError(f"There is no store at {location}.")
+        _check_store_file(location)
     try:
         db = make_database(location)
     except (RuntimeError, ValueError) as exc:  # playhouse.db_url: an unknown scheme
         raise StoreError(
-            f"{describe_location(location)} is neither a file path nor a database URL peewee "
-            "knows (sqlite:///, postgresql://, mysql://)."
+            f"{describe_location(location)} is neither a file path nor a database URL "
+            f"docscrawl supports; it supports {SUPPORTED_STORES}."
         ) from exc
     database.initialize(db)
     try:
         db.connect(reuse_if_open=True)
         _ensure_schema(db)
+    except peewee.ImproperlyConfigured as exc:  # e.g. mysql:// with no MySQL driver installed
+        raise StoreError(
+            f"The store {describe_location(location)} cannot be used: {str(exc).rstrip('!.')}, "
+            f"and docscrawl supports only {SUPPORTED_STORES}."
+        ) from exc
     except (peewee.DatabaseError, sqlite3.DatabaseError, peewee.OperationalError) as exc:
         db.close()
         raise StoreError(_explain(location, exc)) from exc
     return db
+
+
+SUPPORTED_STORES = "SQLite (a file path or sqlite:///PATH) and PostgreSQL (postgresql://)"
+
+
+def _check_store_file(path: str) -> None:
+    # Before SQLite opens it: SQLite would write a -journal or -wal file next to a device
+    # (/dev/null-journal) and fail on a FIFO or a directory with a confusing message.
+    try:
+        mode = os.stat(path).st_mode  # through symlinks: a link to a store file is fine
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise StoreError(f"The store {path} cannot be opened ({exc.strerror or exc}).") from exc
+    if stat.S_ISREG(mode):
+        return
+    kind = (
+        "a directory" if stat.S_ISDIR(mode)
+        else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode)
+        else "a FIFO" if stat.S_ISFIFO(mode)
+        else "a special file"
+    )  # fmt: skip
+    raise StoreError(
+        f"The store {path} is not a regular file (it is {kind}); give the path of a SQLite "
+        "file or a database URL."
+    )
 
 
 def _explain(location: str, exc: Exception) -> str:
@@ -301,9 +378,10 @@ def _explain(location: str, exc: Exception) -> str:
     # running ...?"): keep the first line so the error stays one sentence.
     lines = str(exc).strip().splitlines() or [type(exc).__name__]
     message = " ".join(lines[0].split()).rstrip(".")
-    for password in _passwords(location):  # a driver may echo its parameters; never show them
+    for password in redact.passwords(location):  # a driver may echo its parameters
         # Whole words only: a one-letter password must not mangle the rest of the message.
-        message = re.sub(rf"(?<!\w){re.escape(password)}(?!\w)", "***", message)
+        message = re.sub(rf"(?<!\w){re.escape(password)}(?!\w)", redact.MASK, message)
+    message = redact.mask_credentials(message)
     where = describe_location(location)
     if "not a database" in message:
         return f"{where} is not a docscrawl store (not a database file)."
@@ -312,18 +390,6 @@ def _explain(location: str, exc: Exception) -> str:
     if "unable to open" in message:
         return f"The store {where} cannot be opened ({message})."
     return f"The store {where} cannot be used: {message}."
-
-
-def _passwords(location: str) -> list[str]:
-    from urllib.parse import parse_qs, unquote, urlsplit
-
-    try:
-        parts = urlsplit(location)
-        found = [unquote(parts.password)] if parts.password else []
-    except ValueError:
-        return []
-    found += parse_qs(parts.query).get("password", [])
-    return [password for password in found if password]
 
 
 def _uses_write_lock(db: peewee.Database) -> bool:
@@ -346,7 +412,7 @@ def _ensure_schema(db: peewee.Database) -> None:
             db.create_tables(MODELS)
             StoreMeta.create(key="schema_version", value=str(SCHEMA_VERSION))
             return
-        version = int(StoreMeta.get_by_id("schema_version").value)
+        version = _recorded_version()
         if version > SCHEMA_VERSION:
             raise peewee.DatabaseError(
                 f"schema version {version} is newer than this docscrawl ({SCHEMA_VERSION})"
@@ -361,7 +427,20 @@ def _ensure_schema(db: peewee.Database) -> None:
 
 def schema_version() -> int:
     """The schema version recorded in the open store."""
-    return int(StoreMeta.get_by_id("schema_version").value)
+    return _recorded_version()
+
+
+def _recorded_version() -> int:
+    row = StoreMeta.get_or_none(StoreMeta.key == "schema_version")
+    # A DatabaseError, so that open_store explains it like any other unusable store.
+    if row is None:
+        raise peewee.DatabaseError("it records no schema version (store_meta has no row for it)")
+    try:
+        return int(row.value)
+    except (TypeError, ValueError):
+        raise peewee.DatabaseError(
+            f"its schema version {row.value!r} is not a number (store_meta is damaged)"
+        ) from None
 
 
 @contextmanager

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import time
+from collections import Counter
 from typing import Any
 
 from itemadapter import ItemAdapter
@@ -22,17 +22,27 @@ PAGE_FIELDS = [
     "language", "headings", "markdown", "text", "links", "word_count", "content_hash", "etag",
     "last_modified", "fetched_at", "depth",
 ]  # fmt: skip
+LEDGER_FIELDS = ["url", "kind", "status_code", "reason", "occurred_at"]
 
 
 class PageStorePipeline:
     """Buffer items and write them in one short transaction per batch.
 
     A batch is written when it reaches ``DOCSCRAWL_BATCH_SIZE`` items or when
-    ``DOCSCRAWL_FLUSH_INTERVAL`` seconds have passed, so a killed crawl loses at most about a
-    second of work. A page already stored for the client is updated in place.
+    ``DOCSCRAWL_FLUSH_INTERVAL`` seconds have passed, so a killed crawl loses at most that much
+    work. A page already stored for the client is updated in place. Ledger entries (URLs not
+    stored, and why) are kept up to ``DOCSCRAWL_LEDGER_MAX_ROWS`` per reason; the job's counts
+    by reason take every one.
     """
 
-    def __init__(self, crawler: Crawler, location: str, batch_size: int, interval: float):
+    def __init__(
+        self,
+        crawler: Crawler,
+        location: str,
+        batch_size: int,
+        interval: float,
+        ledger_max_rows: int = 0,
+    ):
         self.crawler = crawler
         self.location = location
         self.batch_size = batch_size
@@ -40,9 +50,11 @@ class PageStorePipeline:
         self.pages: dict[str, dict[str, Any]] = {}
         self.not_modified: dict[str, Any] = {}
         self.errors: list[dict[str, Any]] = []
+        self.unstored_counts: Counter[str] = Counter()  # by kind, since the last flush
+        self.ledger_rows: Counter[str] = Counter()  # rows kept by kind in this crawl
+        self.ledger_max_rows = ledger_max_rows
         self.job_id: int | None = None
         self.client_id: int | None = None
-        self.last_flush = time.monotonic()
         self._timer: task.LoopingCall | None = None
         self.stored_pages = 0
 
@@ -56,6 +68,7 @@ class PageStorePipeline:
             location,
             crawler.settings.getint("DOCSCRAWL_BATCH_SIZE"),
             crawler.settings.getfloat("DOCSCRAWL_FLUSH_INTERVAL"),
+            crawler.settings.getint("DOCSCRAWL_LEDGER_MAX_ROWS"),
         )
         # A forced stop (second Ctrl+C) skips close_spider but still shuts the reactor down:
         # flush what is buffered then.
@@ -68,8 +81,8 @@ class PageStorePipeline:
         job = models.Job.get_by_id(int(self.crawler.spider.job_id))
         self.job_id = job.id
         self.client_id = job.client_id
-        self._timer = task.LoopingCall(self._flush_if_due)
-        self._timer.start(min(self.interval, 0.25), now=False)
+        self._timer = task.LoopingCall(self.flush)
+        self._timer.start(self.interval, now=False)
 
     def process_item(self, item: Any) -> Any:
         adapter = ItemAdapter(item)
@@ -78,7 +91,13 @@ class PageStorePipeline:
         elif isinstance(item, NotModifiedItem):
             self.not_modified[adapter["url"]] = adapter["fetched_at"]
         elif isinstance(item, CrawlErrorItem):
-            self.errors.append(adapter.asdict())
+            kind = adapter.get("kind") or (
+                models.HTTP_STATUS if adapter.get("status_code") else models.NETWORK
+            )
+            self.unstored_counts[kind] += adapter.get("count") or 1
+            if not self.ledger_max_rows or self.ledger_rows[kind] < self.ledger_max_rows:
+                self.ledger_rows[kind] += 1
+                self.errors.append({**{n: adapter.get(n) for n in LEDGER_FIELDS}, "kind": kind})
         if len(self.pages) + len(self.not_modified) + len(self.errors) >= self.batch_size:
             self.flush()
         return item
@@ -88,21 +107,18 @@ class PageStorePipeline:
             self._timer.stop()
         self.flush()
 
-    def _flush_if_due(self) -> None:
-        if time.monotonic() - self.last_flush >= self.interval:
-            self.flush()
-
     def flush(self) -> None:
         """Write every buffered page and error, and bump the job's counters, in one transaction.
 
         Each page is also recorded as seen by this job, as ``new``, ``changed`` (its main-text
         hash differs from the stored one) or ``unchanged`` (same hash, or a 304).
         """
-        self.last_flush = time.monotonic()
-        if self.job_id is None or not (self.pages or self.not_modified or self.errors):
+        if self.job_id is None or not (self.pages or self.not_modified or self.unstored_counts):
             return
         pages, not_modified, errors = self.pages, self.not_modified, self.errors
+        unstored = self.unstored_counts
         self.pages, self.not_modified, self.errors = {}, {}, []
+        self.unstored_counts = Counter()
         Page, JobPage = models.Page, models.JobPage
         with models.write_transaction():
             before = self._stored(list(pages) + list(not_modified))
@@ -152,9 +168,16 @@ class PageStorePipeline:
                 models.CrawlError.insert_many(
                     [{**row, "job": self.job_id} for row in errors]
                 ).execute()
-            models.Job.update(
-                pages=models.Job.pages + len(sightings), errors=models.Job.errors + len(errors)
-            ).where(models.Job.id == self.job_id).execute()
+            Job = models.Job
+            changes: dict[Any, Any] = {
+                Job.pages: Job.pages + len(sightings),
+                Job.errors: Job.errors + sum(unstored[kind] for kind in models.ERROR_KINDS),
+            }
+            if unstored:
+                skipped = Counter(Job.get_by_id(self.job_id).skipped or {})
+                skipped.update(unstored)
+                changes[Job.skipped] = dict(sorted(skipped.items()))
+            Job.update(changes).where(Job.id == self.job_id).execute()
         self.stored_pages += len(sightings)
         self.crawler.stats.set_value("docscrawl/stored_pages", self.stored_pages)
         logger.debug("Stored %d pages and %d errors", len(sightings), len(errors))

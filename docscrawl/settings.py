@@ -42,6 +42,9 @@ ITEM_PIPELINES = {
 }
 
 DOWNLOADER_MIDDLEWARES = {
+    # Before OffsiteMiddleware (50) and RobotsTxtMiddleware (100): a refused redirect target is
+    # not even asked for its robots.txt.
+    "docscrawl.middlewares.RedirectScopeMiddleware": 40,
     "docscrawl.middlewares.ConditionalRequestsMiddleware": 560,
 }
 
@@ -58,9 +61,10 @@ FEED_EXPORT_ENCODING = "utf-8"
 # The store: an absolute SQLite path or a peewee database URL. Crawl processes started by Scrapyd
 # run in Scrapyd's working directory, so relative paths are refused.
 DOCSCRAWL_DB = None
-# The pipeline writes pages in batches of this many, or after this many seconds, whichever first.
-DOCSCRAWL_BATCH_SIZE = 100
-DOCSCRAWL_FLUSH_INTERVAL = 1.0
+# The pipeline writes pages in batches of this many, or after this many seconds, whichever first:
+# what a SIGKILL can lose (bench/crash_window.py measures what it costs).
+DOCSCRAWL_BATCH_SIZE = 25
+DOCSCRAWL_FLUSH_INTERVAL = 0.25
 # How often a running job writes its heartbeat (pages, errors, queue) to the store.
 DOCSCRAWL_HEARTBEAT_INTERVAL = 2.0
 # Live progress on stderr; the CLI turns it on for foreground crawls.
@@ -75,3 +79,20 @@ DOCSCRAWL_CANCEL_INFLIGHT_TIMEOUT = 0.5
 # On a cancel, how long to spend saving the scheduler's queue to the store (the rest can be
 # rebuilt from the stored pages' links on a resume).
 DOCSCRAWL_CANCEL_DRAIN_BUDGET = 0.2
+
+# --- safe by default: spider traps and sitemap bounds (0 turns a rule off) ----------------------
+# Bounds a documentation site does not reach and a spider trap reaches quickly. A URL that trips
+# one is not fetched (a page: not stored) and the job's ledger names the rule.
+DOCSCRAWL_TRAP_MAX_URL_LENGTH = 2048  # characters
+DOCSCRAWL_TRAP_MAX_PATH_SEGMENTS = 24  # /a/b/c/... deeper than this
+DOCSCRAWL_TRAP_MAX_SEGMENT_REPEATS = 3  # one segment more often than this in a path (/a/a/a/a/)
+DOCSCRAWL_TRAP_MAX_QUERY_PARAMS = 12  # parameters in one query string
+DOCSCRAWL_TRAP_MAX_QUERY_VARIANTS = 100  # distinct query strings for one path (?page=N...)
+DOCSCRAWL_TRAP_MAX_NUMBERED_VARIANTS = 250  # URLs differing only in numbers (/calendar/Y/M/)
+DOCSCRAWL_TRAP_MAX_SAME_CONTENT = 20  # pages with one main text (a soft-404 site)
+# Sitemap index nesting, sitemap files and sitemap URLs one crawl reads at most.
+DOCSCRAWL_SITEMAP_MAX_DEPTH = 4
+DOCSCRAWL_SITEMAP_MAX_FILES = 200
+DOCSCRAWL_SITEMAP_MAX_URLS = 100_000
+# Ledger rows (URLs not stored, and why) kept per reason and crawl; past it only the counts grow.
+DOCSCRAWL_LEDGER_MAX_ROWS = 10_000

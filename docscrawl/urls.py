@@ -34,6 +34,8 @@ def normalize_url(url: str) -> str:
         port = parts.port
     except ValueError:
         port = None
+    if ":" in host:  # an IPv6 literal keeps its brackets
+        host = f"[{host}]"
     netloc = host if port in (None, DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
     path = parts.path or "/"
     if "." in path:
@@ -65,6 +67,7 @@ class CrawlScope:
 
     def __init__(self, start_url: str):
         parts = urlsplit(normalize_url(start_url))
+        self.scheme = parts.scheme
         self.host = parts.hostname or ""
         self.netloc = parts.netloc
         path = parts.path or "/"
@@ -76,6 +79,10 @@ class CrawlScope:
         else:
             self.prefix = path + "/"  # /docs -> /docs/ (and /docs itself)
         self.exact = self.prefix.rstrip("/")
+
+    def __str__(self) -> str:
+        """The scope as a URL prefix: "http://host:port/docs/"."""
+        return f"{self.scheme}://{self.netloc}{self.prefix}"
 
     def contains(self, normalized_url: str) -> bool:
         """True if the (already normalised) URL is on the host and under the prefix."""

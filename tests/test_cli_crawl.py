@@ -62,7 +62,9 @@ def test_http_errors_are_job_errors_not_pages(full_crawl) -> None:
     store, _ = full_crawl
     errors = {
         urlsplit(url).path: code
-        for url, code in store.rows("SELECT url, status_code FROM crawl_error WHERE job_id = 1")
+        for url, code in store.rows(
+            "SELECT url, status_code FROM crawl_error WHERE job_id = 1 AND kind = ?", "http_status"
+        )
     }
     for path in sample_site.NOT_FOUND_PATHS:
         assert errors.get(path) == 404
@@ -196,7 +198,7 @@ def test_unreachable_host_fails_the_job(cli: Cli, store: Store) -> None:
     result = cli("crawl", "--url", f"http://127.0.0.1:{free_port()}/docs/", "--quiet")
     assert result.returncode == 1
     assert store.status(1) == "failed"
-    assert "no page could be fetched" in store.job(1)["finish_reason"]
+    assert "no page was stored" in store.job(1)["finish_reason"]
     assert "Connection" in store.job(1)["finish_reason"]
     assert "Traceback" not in result.stderr
     assert result.stderr.startswith("Error: Job 1 failed")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -75,13 +74,12 @@ def test_writes_nothing_until_a_batch_is_full(pipeline) -> None:
     assert models.Job.get_by_id(job_id).pages == 10
 
 
-def test_flushes_a_partial_batch_once_the_interval_has_passed(pipeline) -> None:
+def test_a_timer_flushes_a_partial_batch_every_interval(pipeline) -> None:
     pipe, _ = pipeline
     pipe.process_item(page(1))
-    pipe._flush_if_due()
-    assert stored() == 0  # not due yet
-    pipe.last_flush = time.monotonic() - 1.5
-    pipe._flush_if_due()
+    assert stored() == 0
+    assert pipe._timer.interval == 1.0  # DOCSCRAWL_FLUSH_INTERVAL: the crash window
+    pipe._timer.f()
     assert stored() == 1
 
 

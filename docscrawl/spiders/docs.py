@@ -5,16 +5,16 @@ from __future__ import annotations
 import functools
 import shutil
 import tempfile
+from collections import deque
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
-from scrapy.exceptions import CloseSpider, IgnoreRequest
+from scrapy.exceptions import CloseSpider
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.settings import BaseSettings
-from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.gz import gunzip
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 from twisted.python.failure import Failure
@@ -24,9 +24,17 @@ from docscrawl import models
 from docscrawl.extensions import CancelledBeforeDownload
 from docscrawl.extraction import extract_page
 from docscrawl.items import CrawlErrorItem, NotModifiedItem, PageItem
+from docscrawl.ledger import classify_failure
+from docscrawl.traps import TrapRules
 from docscrawl.urls import CrawlScope, UrlKeySet, has_skipped_extension, normalize_url
 
 HTML_TYPES = (b"text/html", b"application/xhtml+xml")
+# Bodies that are files, whatever their Content-Type says: PNG, GIF, JPEG, PDF, ZIP, gzip, WebP.
+BINARY_SIGNATURES = (
+    b"\x89PNG", b"GIF8", b"\xff\xd8\xff", b"%PDF", b"PK\x03\x04", b"\x1f\x8b", b"RIFF",
+)  # fmt: skip
+# Sitemap URLs scheduled at a time (see DocsSpider._feed_sitemap_urls).
+SITEMAP_FEED_BATCH = 200
 
 
 def _optional_int(value: Any, name: str) -> int | None:
@@ -75,7 +83,15 @@ class DocsSpider(scrapy.Spider):
         # here is far cheaper than building, fingerprinting and dupe-filtering a Request.
         self.seen = UrlKeySet()
         self.stored = UrlKeySet()
-        self.sitemap_urls = UrlKeySet()
+        # Sitemaps: those asked for, how many, and the URLs they listed that are not yet
+        # scheduled (bounded by DOCSCRAWL_SITEMAP_MAX_URLS).
+        self.sitemaps_seen = UrlKeySet()
+        self.sitemap_files = 0
+        self.sitemap_backlog: deque[str] = deque()
+        self.sitemap_taken = 0
+        self.max_sitemap_urls = 0
+        self.feeder_pending = False
+        self.traps = TrapRules()
         # ("http://host", "https://host") once the site is seen redirecting between schemes.
         self.scheme_alias: tuple[str, str] | None = None
 
@@ -92,6 +108,8 @@ class DocsSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Any, *args: Any, **kwargs: Any) -> DocsSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.traps = TrapRules.from_settings(crawler.settings)
+        spider.max_sitemap_urls = crawler.settings.getint("DOCSCRAWL_SITEMAP_MAX_URLS")
         if crawler.settings.getbool("DOCSCRAWL_TEMPORARY_JOBDIR"):
             crawler.signals.connect(spider._remove_jobdir, signal=signals.engine_stopped)
         return spider
@@ -109,11 +127,16 @@ class DocsSpider(scrapy.Spider):
             self._sitemap_base = base
             self.crawler.signals.connect(self._robots_received, signal=signals.response_received)
         if self.resume:
-            for request in self._resume_requests():
-                yield request
+            for output in self._resume_requests():
+                yield output
         else:
-            self.seen.add(self.key(self.start_url))
-            yield self._page_request(self.start_url, depth=0)
+            key = self.key(self.start_url)
+            self.seen.add(key)
+            trap = self.traps.check_url(key)
+            if trap is not None:
+                yield self.unstored(self.start_url, models.TRAP, trap)
+            else:
+                yield self._page_request(self.start_url, depth=0)
         if not obey_robots:
             yield scrapy.Request(
                 f"{base}/robots.txt",
@@ -121,17 +144,19 @@ class DocsSpider(scrapy.Spider):
                 errback=self.sitemap_unavailable,
                 priority=10,
                 meta={"sitemap_base": base},
+                dont_filter=True,
             )
 
     # --- resume ------------------------------------------------------------------------------
 
-    def _resume_requests(self) -> Iterator[scrapy.Request]:
+    def _resume_requests(self) -> Iterator[Any]:
         """Continue this job: skip what it stored, fetch what it had queued and what it missed.
 
         The frontier is rebuilt from the store, which is always consistent (unlike a JOBDIR
         after a forced stop or a SIGKILL): the requests kept at the last cancel, then every
         link of the job's stored pages that the job has not stored. The sitemaps are read
-        again as on any start, for pages no stored page links to.
+        again as on any start, for pages no stored page links to. A URL the job already gave
+        up on (its ledger has it: HTTP 404, a trap, out of scope...) is not asked again.
         """
         Page, JobPage = models.Page, models.JobPage
         stored = (
@@ -146,11 +171,14 @@ class DocsSpider(scrapy.Spider):
             self.seen.add(url)
             link_lists.append((links or [], depth + 1))
         self.crawler.stats.set_value("docscrawl/resumed_with_pages", len(self.stored))
-        # A URL that answered 404/410 in this job is gone; do not ask again.
-        gone = models.CrawlError.select(models.CrawlError.url).where(
-            (models.CrawlError.job == self.job_id) & (models.CrawlError.status_code << [404, 410])
+        # Failures worth retrying (timeouts, network, 5xx) are; the rest of the ledger is not.
+        Ledger = models.CrawlError
+        settled = Ledger.select(Ledger.url).where(
+            (Ledger.job == self.job_id)
+            & ((Ledger.kind << models.SKIP_KINDS) | (Ledger.status_code << [404, 410]))
+            & (Ledger.kind != models.LIMIT)
         )
-        self.seen.update(self.key(url) for (url,) in gone.tuples())
+        self.seen.update(self.key(url) for (url,) in settled.tuples())
         frontier = models.FrontierRequest.select(
             models.FrontierRequest.url, models.FrontierRequest.depth
         ).where(models.FrontierRequest.job == self.job_id)
@@ -159,13 +187,7 @@ class DocsSpider(scrapy.Spider):
         for links, depth in link_lists:
             candidates.extend((link, depth) for link in links)
         for url, depth in candidates:
-            key = self.key(url)
-            if key in self.seen or not self.scope.contains(key) or has_skipped_extension(key):
-                continue
-            if self.max_depth is not None and depth > self.max_depth:
-                continue
-            self.seen.add(key)
-            yield self._page_request(url, depth)
+            yield from self._follow(url, self.key(url), depth)
 
     # --- sitemaps ----------------------------------------------------------------------------
 
@@ -184,17 +206,56 @@ class DocsSpider(scrapy.Spider):
         if not urls:
             urls = [f"{response.meta['sitemap_base']}/sitemap.xml"]
         for url in urls:
-            yield self._sitemap_request(url)
+            request = self._sitemap_request(url, hops=1)
+            if request is not None:
+                yield request
 
     def sitemap_unavailable(self, failure: Failure) -> Iterator[scrapy.Request]:
         request = failure.request
         if "sitemap_base" in request.meta:  # no robots.txt: try the conventional location
-            yield self._sitemap_request(f"{request.meta['sitemap_base']}/sitemap.xml")
+            sitemap = self._sitemap_request(f"{request.meta['sitemap_base']}/sitemap.xml", hops=1)
+            if sitemap is not None:
+                yield sitemap
 
-    def _sitemap_request(self, url: str) -> scrapy.Request:
-        return scrapy.Request(url, callback=self.parse_sitemap, errback=self.ignore, priority=10)
+    def _sitemap_request(self, url: str, hops: int) -> Any:
+        """A request for a sitemap ``hops`` sitemap links from robots.txt, or its ledger entry.
 
-    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        Sitemaps count against the limits: an index nested deeper than the crawl's depth (or
+        DOCSCRAWL_SITEMAP_MAX_DEPTH) is not read, nor more than DOCSCRAWL_SITEMAP_MAX_FILES
+        sitemaps (or --max-pages of them), so an endless chain of indexes ends.
+        """
+        key = normalize_url(url)
+        if key in self.sitemaps_seen:
+            return None
+        self.sitemaps_seen.add(key)
+        settings = self.crawler.settings
+        if urlsplit(key).netloc != self.scope.netloc:
+            return self.unstored(
+                url, models.OUT_OF_SCOPE, f"a sitemap on another origin than {self.scope}"
+            )
+        max_hops = settings.getint("DOCSCRAWL_SITEMAP_MAX_DEPTH")
+        if self.max_depth is not None:
+            max_hops = min(max_hops, self.max_depth) if max_hops else self.max_depth
+        if max_hops and hops > max_hops:
+            return self.unstored(
+                url, models.LIMIT, f"a sitemap nested {hops} deep, deeper than {max_hops}"
+            )
+        max_files = settings.getint("DOCSCRAWL_SITEMAP_MAX_FILES")
+        if self.max_pages is not None:
+            max_files = min(max_files, self.max_pages) if max_files else self.max_pages
+        if max_files and self.sitemap_files >= max_files:
+            return self.unstored(url, models.LIMIT, f"more than {max_files} sitemaps")
+        self.sitemap_files += 1
+        return scrapy.Request(
+            url,
+            callback=self.parse_sitemap,
+            errback=self.ignore,
+            priority=10,
+            meta={"sitemap_hops": hops},
+            dont_filter=True,
+        )
+
+    def parse_sitemap(self, response: Response) -> Iterator[Any]:
         body = response.body
         if body[:2] == b"\x1f\x8b":
             try:
@@ -205,27 +266,114 @@ class DocsSpider(scrapy.Spider):
             sitemap = Sitemap(body)
         except Exception:  # noqa: BLE001 - not XML at all: a soft 404 page, for instance
             return
+        hops = response.meta.get("sitemap_hops", 1)
         if sitemap.type == "sitemapindex":
             for entry in sitemap:
-                yield self._sitemap_request(entry["loc"])
+                request = self._sitemap_request(entry["loc"], hops + 1)
+                if request is not None:
+                    yield request
         elif sitemap.type == "urlset":
-            depth_allowed = self.max_depth is None or self.max_depth >= 1
-            for entry in sitemap:
-                url = entry["loc"]
-                key = self.key(url)
-                if not self.scope.contains(key) or has_skipped_extension(key):
-                    continue
-                self.sitemap_urls.add(key)
-                if depth_allowed and key not in self.seen:
-                    self.seen.add(key)
-                    yield self._page_request(url, depth=1)
-            self.crawler.stats.set_value("docscrawl/estimated_total", len(self.sitemap_urls))
+            # Only queue the raw locations here: a sitemap of 200,000 URLs must not hold the
+            # reactor while each is normalised and scheduled. The feeder takes them in batches.
+            room = self.max_sitemap_urls - self.sitemap_taken if self.max_sitemap_urls else None
+            locations = [entry["loc"] for entry in sitemap]
+            if room is not None and len(locations) > room:
+                yield self.unstored(
+                    response.url,
+                    models.LIMIT,
+                    f"{len(locations) - room} of its {len(locations)} URLs not taken: the crawl "
+                    f"takes at most {self.max_sitemap_urls} sitemap URLs "
+                    "(DOCSCRAWL_SITEMAP_MAX_URLS)",
+                    count=len(locations) - room,
+                )
+                locations = locations[:room]
+            self.sitemap_taken += len(locations)
+            self.sitemap_backlog.extend(locations)
+            self.crawler.stats.set_value("docscrawl/estimated_total", self.sitemap_taken)
+            yield from self._feed_sitemap_urls()
+
+    def _feed_sitemap_urls(self) -> Iterator[Any]:
+        """Schedule a batch of sitemap URLs, then a feeder request for the next batch.
+
+        The feeder is a ``data:`` request with the lowest priority: it is downloaded (at once,
+        from memory) only when no page request is waiting, so sitemap URLs fill the queue as it
+        empties and never crowd out the links of pages.
+        """
+        if self.feeder_pending:
+            return
+        depth_allowed = self.max_depth is None or self.max_depth >= 1
+        batch = 0
+        while self.sitemap_backlog and batch < SITEMAP_FEED_BATCH:
+            if self.max_pages is not None and len(self.stored) >= self.max_pages:
+                self.sitemap_backlog.clear()
+                return
+            url = self.sitemap_backlog.popleft()
+            key = self.key(url)
+            if key in self.seen:
+                continue
+            if not depth_allowed:
+                self.seen.add(key)
+                yield self.unstored(url, models.DEPTH, "a sitemap URL, and --max-depth is 0")
+                continue
+            batch += 1
+            yield from self._follow(url, key, 1)
+        if self.sitemap_backlog:
+            self.feeder_pending = True
+            yield scrapy.Request(
+                "data:,",
+                callback=self._feeder_downloaded,
+                priority=-1000,
+                dont_filter=True,
+            )
+
+    def _feeder_downloaded(self, response: Response) -> Iterator[Any]:
+        self.feeder_pending = False
+        yield from self._feed_sitemap_urls()
 
     # --- pages -------------------------------------------------------------------------------
 
     def _page_request(self, url: str, depth: int) -> scrapy.Request:
+        # dont_filter: the spider's own `seen` set is the duplicate filter (cheaper than
+        # fingerprints), and a redirect must reach RedirectScopeMiddleware, which records a
+        # redirect back to a URL of the job as a loop or a duplicate instead of dropping it.
         return scrapy.Request(
-            url, callback=self.parse_page, errback=self.page_failed, meta={"page_depth": depth}
+            url,
+            callback=self.parse_page,
+            errback=self.page_failed,
+            meta={"page_depth": depth},
+            dont_filter=True,
+        )
+
+    def _follow(self, url: str, key: str, depth: int) -> Iterator[Any]:
+        """A request for a new URL of the crawl, or its ledger entry saying why not."""
+        if key in self.seen:
+            return
+        self.seen.add(key)
+        if not self.scope.contains(key):
+            yield self.unstored(url, models.OUT_OF_SCOPE, f"outside {self.scope}")
+        elif has_skipped_extension(key):
+            yield self.unstored(url, models.NOT_HTML, "a link to a file that is not a page")
+        elif self.max_depth is not None and depth > self.max_depth:
+            yield self.unstored(url, models.DEPTH, f"deeper than --max-depth {self.max_depth}")
+        elif (trap := self.traps.check_url(key)) is not None:
+            yield self.unstored(url, models.TRAP, trap)
+        else:
+            yield self._page_request(url, depth)
+
+    def unstored(
+        self, url: str, kind: str, reason: str, status: int | None = None, count: int = 1
+    ) -> CrawlErrorItem:
+        """The ledger entry for a URL this job does not store."""
+        self.crawler.stats.inc_value(f"docscrawl/unstored/{kind}", count)
+        if kind in models.ERROR_KINDS:
+            self.crawler.stats.inc_value("docscrawl/errors", count)
+        return CrawlErrorItem(
+            url=url,
+            kind=kind,
+            status_code=status,
+            reason=reason,
+            occurred_at=models.utcnow(),
+            count=count,
         )
 
     def key(self, url: str) -> str:
@@ -241,40 +389,73 @@ class DocsSpider(scrapy.Spider):
         if old.scheme != new.scheme and (old.hostname, old.path) == (new.hostname, new.path):
             self.scheme_alias = (f"{old.scheme}://{old.netloc}", f"{new.scheme}://{new.netloc}")
 
+    def refuse_redirect(self, request: scrapy.Request) -> tuple[str, str] | None:
+        """Why a redirected request must not be fetched ((kind, reason)), or None.
+
+        Called by RedirectScopeMiddleware for every redirect hop, before robots.txt of the
+        target is asked for: the target must be in the crawl's scope (scheme, host and port,
+        and the path prefix for pages), not a URL of the chain (a loop), and not a URL this
+        job already fetches (a duplicate: the page is stored once, under that URL).
+        """
+        chain = request.meta.get("redirect_urls") or []
+        key = self.key(request.url)
+        if "sitemap_hops" in request.meta:
+            if urlsplit(key).netloc != self.scope.netloc:
+                return models.OFF_ORIGIN_REDIRECT, f"redirects to {request.url}, another origin"
+            return None
+        if any(self.key(url) == key for url in chain):
+            return models.REDIRECT_LOOP, f"redirects back to {request.url}"
+        if not self.scope.contains(key):
+            return models.OFF_ORIGIN_REDIRECT, f"redirects to {request.url}, outside {self.scope}"
+        if self.scheme_alias is None and chain:
+            self._learn_scheme(normalize_url(chain[0]), normalize_url(request.url))
+            key = self.key(request.url)
+        if key in self.seen:
+            return models.DUPLICATE, f"redirects to {request.url}, which this job fetches too"
+        self.seen.add(key)
+        trap = self.traps.check_url(key)
+        if trap is not None:
+            return models.TRAP, f"redirects to {request.url}: {trap}"
+        return None
+
     def parse_page(self, response: Response) -> Iterator[Any]:
         stats = self.crawler.stats
         if response.status == 304:
             yield from self._not_modified(response)
             return
-        if not self._is_html(response):
+        url = self.requested_url(response.request) if response.request else response.url
+        not_html = self._not_html(response)
+        if not_html is not None:
             stats.inc_value("docscrawl/skipped_non_html")
+            yield self.unstored(url, models.NOT_HTML, not_html, response.status)
             return
-        request_url = response.request.url if response.request else response.url
-        if self.scheme_alias is None and request_url != response.url:
-            self._learn_scheme(normalize_url(request_url), normalize_url(response.url))
         final_key = self.key(response.url)
         if not self.scope.contains(final_key):
-            stats.inc_value("docscrawl/skipped_out_of_scope")
+            yield self.unstored(url, models.OUT_OF_SCOPE, f"{response.url} is outside {self.scope}")
             return
         if self.max_pages is not None and len(self.stored) >= self.max_pages:
+            yield self.unstored(url, models.LIMIT, f"the job reached --max-pages {self.max_pages}")
+            return
+        if final_key in self.stored:
+            yield self.unstored(url, models.DUPLICATE, f"the same page as {response.url}")
             return
         page = extract_page(response.selector.root, response.url)
-        linked = [(link, self.key(link)) for link in page.links]
-        key = final_key
-        if page.canonical_url:
-            canonical_key = self.key(page.canonical_url)
-            if self.scope.contains(canonical_key):
-                key = canonical_key
-        if key in self.stored:
-            return  # a second URL for a page already stored (a redirect or a canonical alias)
-        self.stored.add(key)
-        self.seen.update((key, final_key))
+        trap = self.traps.check_content(page.content_hash)
+        if trap is not None:
+            yield self.unstored(url, models.TRAP, trap, response.status)
+            return
+        # The page is stored under its own URL whatever its rel=canonical says: a canonical is
+        # a hint (often wrong: every page naming the home page, or another version of the
+        # docs), recorded with the page. Pages with one main text are merged by `dedupe`.
+        self.stored.add(final_key)
+        self.seen.add(final_key)
         # Our own depth: Scrapy's "depth" also counts the robots.txt and sitemap hops.
         depth = response.meta.get("page_depth", 0)
         stats.inc_value("docscrawl/pages")
+        linked = [(link, self.key(link)) for link in page.links]
         yield PageItem(
-            url=key,
-            requested_url=response.request.url if response.request else response.url,
+            url=final_key,
+            requested_url=url,
             final_url=response.url,
             canonical_url=page.canonical_url,
             status_code=response.status,
@@ -296,19 +477,19 @@ class DocsSpider(scrapy.Spider):
         )
         yield from self._after_page(linked, depth)
 
-    def _after_page(self, linked: list[tuple[str, str]], depth: int) -> Iterator[scrapy.Request]:
-        """Follow a page's (link, key) pairs that are new, in scope and within the limits."""
+    @staticmethod
+    def requested_url(request: scrapy.Request) -> str:
+        """The URL the crawl asked for, before any redirect."""
+        chain = request.meta.get("redirect_urls")
+        return chain[0] if chain else request.url
+
+    def _after_page(self, linked: list[tuple[str, str]], depth: int) -> Iterator[Any]:
+        """Follow a page's (link, key) pairs that are new, or record why not."""
         if self.max_pages is not None and len(self.stored) >= self.max_pages:
             raise CloseSpider("max_pages")
-        if self.max_depth is not None and depth >= self.max_depth:
-            return
         for link, link_key in linked:
-            if link_key in self.seen:
-                continue
-            self.seen.add(link_key)
-            if not self.scope.contains(link_key) or has_skipped_extension(link_key):
-                continue
-            yield self._page_request(link, depth + 1)
+            if link_key not in self.seen:
+                yield from self._follow(link, link_key, depth + 1)
 
     @functools.cached_property
     def client_id(self) -> int:
@@ -336,34 +517,27 @@ class DocsSpider(scrapy.Spider):
         yield from self._after_page(linked, response.meta.get("page_depth", 0))
 
     @staticmethod
-    def _is_html(response: Response) -> bool:
-        if isinstance(response, HtmlResponse):
-            return True
-        content_type = response.headers.get(b"Content-Type") or b""
-        return isinstance(response, TextResponse) and content_type.startswith(HTML_TYPES)
+    def _not_html(response: Response) -> str | None:
+        """Why a response is not an HTML page to store, or None if it is one."""
+        content_type = (response.headers.get(b"Content-Type") or b"").split(b";")[0].strip()
+        if not isinstance(response, HtmlResponse) and not (
+            isinstance(response, TextResponse) and content_type.startswith(HTML_TYPES)
+        ):
+            return f"served as {content_type.decode('latin-1') or 'no content type'}, not HTML"
+        head = response.body[:1024]
+        if head.startswith(BINARY_SIGNATURES) or b"\x00" in head:
+            return "served as HTML, but the body is binary data"
+        return None
 
     def page_failed(self, failure: Failure) -> Iterator[CrawlErrorItem]:
-        """Record an HTTP error or a network failure as a job error (not a page)."""
-        stats = self.crawler.stats
+        """Record a page that could not be fetched, or was refused, in the job's ledger."""
         if failure.check(CancelledBeforeDownload):
-            stats.inc_value("docscrawl/dropped_on_cancel")
+            self.crawler.stats.inc_value("docscrawl/dropped_on_cancel")
             return
-        if failure.check(IgnoreRequest) and not failure.check(HttpError):
-            stats.inc_value("docscrawl/ignored")  # robots.txt, offsite redirect, size limit
-            return
-        status: int | None = None
-        if failure.check(HttpError):
-            status = failure.value.response.status
-            reason = f"HTTP {status}"
-        else:
-            reason = f"{type(failure.value).__name__}: {failure.getErrorMessage()}"
-        stats.inc_value("docscrawl/errors")
-        yield CrawlErrorItem(
-            url=failure.request.url,
-            status_code=status,
-            reason=reason,
-            occurred_at=models.utcnow(),
-        )
+        kind, reason, status = classify_failure(failure)
+        if kind == models.ROBOTS:
+            self.crawler.stats.inc_value("docscrawl/ignored")
+        yield self.unstored(self.requested_url(failure.request), kind, reason, status)
 
     def ignore(self, failure: Failure) -> None:
         """Sitemaps are optional: a missing one is not a crawl error."""

@@ -1,0 +1,122 @@
+"""Spider-trap rules: URL shapes and page contents that mean a site generates pages forever.
+
+Each rule is a bound that a documentation site does not reach (see the defaults in settings.py)
+and that a trap (an endless calendar, ever-longer queries, relative links that nest forever, a
+soft-404 site answering 200 for any URL) reaches quickly. A URL that trips one is not fetched,
+or a page is not stored, and the ledger says which rule it was.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from urllib.parse import urlsplit
+
+from scrapy.settings import BaseSettings
+
+NUMBER = re.compile(r"\d+")
+
+
+class TrapRules:
+    """The trap rules of one crawl, with the counters the counting rules keep.
+
+    A bound of 0 turns its rule off.
+    """
+
+    def __init__(
+        self,
+        max_url_length: int = 2048,
+        max_path_segments: int = 24,
+        max_segment_repeats: int = 3,
+        max_query_params: int = 12,
+        max_query_variants: int = 100,
+        max_numbered_variants: int = 250,
+        max_same_content: int = 20,
+    ):
+        self.max_url_length = max_url_length
+        self.max_path_segments = max_path_segments
+        self.max_segment_repeats = max_segment_repeats
+        self.max_query_params = max_query_params
+        self.max_query_variants = max_query_variants
+        self.max_numbered_variants = max_numbered_variants
+        self.max_same_content = max_same_content
+        # Counters keyed by hash: a big crawl sees a million URLs.
+        self._query_variants: Counter[int] = Counter()
+        self._numbered_variants: Counter[int] = Counter()
+        self._same_content: Counter[str] = Counter()
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> TrapRules:
+        return cls(
+            max_url_length=settings.getint("DOCSCRAWL_TRAP_MAX_URL_LENGTH"),
+            max_path_segments=settings.getint("DOCSCRAWL_TRAP_MAX_PATH_SEGMENTS"),
+            max_segment_repeats=settings.getint("DOCSCRAWL_TRAP_MAX_SEGMENT_REPEATS"),
+            max_query_params=settings.getint("DOCSCRAWL_TRAP_MAX_QUERY_PARAMS"),
+            max_query_variants=settings.getint("DOCSCRAWL_TRAP_MAX_QUERY_VARIANTS"),
+            max_numbered_variants=settings.getint("DOCSCRAWL_TRAP_MAX_NUMBERED_VARIANTS"),
+            max_same_content=settings.getint("DOCSCRAWL_TRAP_MAX_SAME_CONTENT"),
+        )
+
+    def check_url(self, key: str) -> str | None:
+        """The rule a new (normalised) URL trips, in words, or None; counts it if it passes.
+
+        Call once per distinct URL the crawl would fetch: the counting rules count calls.
+        """
+        if self.max_url_length and len(key) > self.max_url_length:
+            return (
+                f"URL longer than {self.max_url_length} characters (DOCSCRAWL_TRAP_MAX_URL_LENGTH)"
+            )
+        parts = urlsplit(key)
+        segments = [segment for segment in parts.path.split("/") if segment]
+        if self.max_path_segments and len(segments) > self.max_path_segments:
+            return (
+                f"path deeper than {self.max_path_segments} segments "
+                "(DOCSCRAWL_TRAP_MAX_PATH_SEGMENTS)"
+            )
+        if self.max_segment_repeats and segments:
+            segment, repeats = Counter(segments).most_common(1)[0]
+            if repeats > self.max_segment_repeats:
+                return (
+                    f"path segment {segment!r} repeated {repeats} times "
+                    "(DOCSCRAWL_TRAP_MAX_SEGMENT_REPEATS)"
+                )
+        if parts.query:
+            params = parts.query.count("&") + 1
+            if self.max_query_params and params > self.max_query_params:
+                return (
+                    f"{params} query parameters, more than {self.max_query_params} "
+                    "(DOCSCRAWL_TRAP_MAX_QUERY_PARAMS)"
+                )
+            if self.max_query_variants:
+                path = hash(parts.path)
+                if self._query_variants[path] >= self.max_query_variants:
+                    return (
+                        f"more than {self.max_query_variants} query strings for {parts.path} "
+                        "(DOCSCRAWL_TRAP_MAX_QUERY_VARIANTS)"
+                    )
+                self._query_variants[path] += 1
+        if self.max_numbered_variants:
+            # URLs that differ only in their numbers: /calendar/2026/12/, /calendar/2026/11/...
+            template = NUMBER.sub("0", f"{parts.path}?{parts.query}")
+            if template != f"{parts.path}?{parts.query}":
+                shape = hash(template)
+                if self._numbered_variants[shape] >= self.max_numbered_variants:
+                    return (
+                        f"more than {self.max_numbered_variants} URLs differing only in "
+                        f"numbers, like {NUMBER.sub('N', parts.path)} "
+                        "(DOCSCRAWL_TRAP_MAX_NUMBERED_VARIANTS)"
+                    )
+                self._numbered_variants[shape] += 1
+        return None
+
+    def check_content(self, content_hash: str) -> str | None:
+        """The rule a fetched page's main text trips (a soft 404, a page for any URL), or None."""
+        if not self.max_same_content:
+            return None
+        self._same_content[content_hash] += 1
+        if self._same_content[content_hash] > self.max_same_content:
+            return (
+                f"the same main text as {self.max_same_content} pages already stored, as a site "
+                "that answers any URL with one page does (DOCSCRAWL_TRAP_MAX_SAME_CONTENT)"
+            )
+        return None
