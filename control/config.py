@@ -118,8 +118,7 @@ def configured_nodes(urls: str | None) -> list[ScrapydTarget]:
 def _check_node_url(url: str) -> None:
     if url and not jobs.is_http_url(redact.split_credentials(url)[0]):
         raise InvalidRequest(
-            f"{redact.mask_credentials(url)!r} is not a Scrapyd URL such as "
-            "http://127.0.0.1:6800."
+            f"{redact.mask_credentials(url)!r} is not a Scrapyd URL such as http://127.0.0.1:6800."
         )
 
 
