@@ -13,6 +13,7 @@ from scrapyd_api.exceptions import ScrapydResponseError
 
 from control import environment
 from control.exceptions import ScrapydRefused, ScrapydUnavailable
+from docscrawl.redact import mask_credentials
 
 PROJECT = "docscrawl"
 SPIDER = "docs"
@@ -137,4 +138,6 @@ class ScrapydNode:
                 f"Scrapyd at {self.url} does not know the spider {SPIDER!r}; redeploy with "
                 "`scrapyd-deploy`."
             )
-        return ScrapydRefused(f"Scrapyd at {self.url} refused the request: {message.rstrip('.')}.")
+        # Scrapyd's own message may quote what it was sent (a URL with credentials in it).
+        message = mask_credentials(message).rstrip(".")
+        return ScrapydRefused(f"Scrapyd at {self.url} refused the request: {message}.")
