@@ -478,9 +478,17 @@ def is_http_url(url: str) -> bool:
 
 
 def validate_url(url: str) -> str:
-    """The start URL if it is an absolute http(s) URL, else InvalidRequest."""
+    """The start URL if it is an absolute http(s) URL without credentials, else InvalidRequest."""
+    from docscrawl.redact import has_credentials, mask_credentials
+
+    # It is shown and stored everywhere (list, status, the crawl log): no user:password@ in it.
+    if has_credentials(url):
+        raise InvalidRequest(
+            "the start URL must not carry credentials; give it without the user:password@ part."
+        )
     if not is_http_url(url):
         raise InvalidRequest(
-            f"{url!r} is not an absolute http(s) URL, e.g. https://docs.example.com/."
+            f"{mask_credentials(url)!r} is not an absolute http(s) URL, "
+            "e.g. https://docs.example.com/."
         )
     return url
