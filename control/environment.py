@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable, Iterable
 
 from control.exceptions import InvalidEnvironment
+from docscrawl.redact import mask_credentials
 
 SCRAPYD_TIMEOUT = "DOCSCRAWL_SCRAPYD_TIMEOUT"
 STALE_AFTER = "DOCSCRAWL_STALE_AFTER"
@@ -35,7 +36,8 @@ def _value(name: str) -> str | None:
 
 
 def _invalid(name: str, value: str, takes: str) -> InvalidEnvironment:
-    shown = value if name != SCRAPYD_PASSWORD else "***"
+    # A URL (SCRAPYD_URL, DOCSCRAWL_DB) may carry a password too: never show one.
+    shown = mask_credentials(value) if name != SCRAPYD_PASSWORD else "***"
     return InvalidEnvironment(f"{name}={shown} is not valid: it takes {takes}.")
 
 

@@ -153,3 +153,11 @@ def test_bad_scrapyd_url_with_credentials_is_not_echoed(cli: Cli) -> None:
         result = cli("--scrapyd", url, "crawl", "--url", "http://127.0.0.1:9/", "--async")
         assert result.returncode in (1, 2) and "Traceback" not in result.stderr
         assert "Pw9" not in result.stdout + result.stderr
+
+
+def test_bad_scrapyd_url_with_credentials_in_the_environment_is_not_echoed(cli: Cli) -> None:
+    for url in ("http://admin:Pw9secret@[::1", "http://admin:Pw9/secret@127.0.0.1:x/"):
+        result = cli("list", env={"SCRAPYD_URL": url})
+        assert_clean_error(result, 2)
+        assert "SCRAPYD_URL" in result.stderr
+        assert "Pw9" not in result.stdout + result.stderr
