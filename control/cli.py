@@ -13,14 +13,20 @@ import click
 import peewee
 
 from control import dedupe as dedupe_service
-from control import jobs, output
+from control import environment, jobs, output
 from control.config import Config
-from control.exceptions import DocscrawlError, InvalidRequest
+from control.exceptions import DocscrawlError, Interrupted, InvalidEnvironment, InvalidRequest
 from docscrawl import models
 
 EXIT_CANCELLED = 130  # what a shell reports for a program stopped by Ctrl+C
 # A positive integer no bigger than SQLite's and PostgreSQL's largest integer key.
 JOB_ID = click.IntRange(min=1, max=2**63 - 1)
+
+
+class EnvironmentUsageError(click.ClickException):
+    """A bad environment variable: one sentence, exit 2, no usage text (no option is bad)."""
+
+    exit_code = 2
 
 
 class DocscrawlGroup(click.Group):
@@ -29,6 +35,15 @@ class DocscrawlGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except InvalidEnvironment as exc:
+            raise EnvironmentUsageError(str(exc)) from exc
+        except Interrupted as exc:
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(EXIT_CANCELLED)
+        except KeyboardInterrupt:
+            # Whatever was interrupted wrote nothing half-done: writes are short transactions.
+            click.echo("Error: Interrupted (Ctrl+C).", err=True)
+            sys.exit(EXIT_CANCELLED)
         except DocscrawlError as exc:
             raise click.ClickException(str(exc)) from exc
         except (peewee.DatabaseError, sqlite3.DatabaseError) as exc:
@@ -92,6 +107,14 @@ def json_option(command: Callable[..., Any]) -> Callable[..., Any]:
 @click.pass_context
 def main(ctx: click.Context, db: str, scrapyd_url: str | None) -> None:
     """Crawl documentation sites and keep every page in a store you can analyse."""
+    # Every variable is checked before any command writes anything; one an option overrides
+    # (--db over DOCSCRAWL_DB) is not used, so it is not checked.
+    overridden = [
+        variable
+        for param, variable in (("db", environment.DB), ("scrapyd_url", environment.SCRAPYD_URL))
+        if ctx.get_parameter_source(param) is not click.core.ParameterSource.ENVIRONMENT
+    ]
+    environment.check(ignore=overridden)
     ctx.obj = Config(db=models.resolve_location(db), scrapyd_url=scrapyd_url)
 
 
@@ -355,6 +378,12 @@ def status(config: Config, job_id: int, as_json: bool, watch: bool) -> None:
             click.echo("")
 
 
+def _skipped_line(counts: dict[str, int] | None) -> str | None:
+    if not counts:
+        return None
+    return ", ".join(f"{count} {kind}" for kind, count in counts.items())
+
+
 def _changes_line(counts: dict[str, int] | None) -> str | None:
     if not counts or not any(counts.values()):
         return None
@@ -371,6 +400,7 @@ def _status_block(details: dict[str, Any]) -> str:
             ("URL", details["url"]),
             ("Pages", details["pages"]),
             ("Errors", details["errors"]),
+            ("Not stored", _skipped_line(details.get("skipped"))),  # details: `skipped`
             ("Changes", _changes_line(details.get("changes"))),
             ("Queued", details["queued"] if details["status"] in models.ACTIVE_STATUSES else None),
             ("Rate", f"{rate:.1f} pages/s" if rate else None),
@@ -386,6 +416,43 @@ def _status_block(details: dict[str, Any]) -> str:
             ("Log", details["log_url"]),
         ]
     )
+
+
+@main.command()
+@job_option
+@click.option(
+    "--reason",
+    "kind",
+    type=click.Choice(models.KINDS),
+    help="Only URLs not stored for this reason.",
+)
+@click.option("--url", help="Why the job did not store this URL (or that it did).")
+@click.option("--limit", type=JOB_ID, help="Show at most this many.")
+@json_option
+@pass_config
+def skipped(
+    config: Config,
+    job_id: int,
+    kind: str | None,
+    url: str | None,
+    limit: int | None,
+    as_json: bool,
+) -> None:
+    """List the URLs a job did not store and why, or say why one URL is not stored (--url)."""
+    from control import ledger
+
+    if url is not None and not as_json:
+        click.echo(ledger.explain_url(job_id, url))
+        return
+    entries = ledger.unstored_urls(job_id, kind, url, limit)
+    if as_json:
+        output.print_json([entry.as_dict() for entry in entries])
+        return
+    counts = jobs.get_job(job_id).skipped or {}
+    click.echo(f"Job {job_id} did not store: {_skipped_line(counts) or 'nothing'}", err=True)
+    rows = [(e.kind, e.status_code, e.url, e.reason) for e in entries]
+    if rows:
+        click.echo(output.table(["Reason", "HTTP", "URL", "Why"], rows))
 
 
 @main.command()

@@ -13,7 +13,7 @@ from typing import Any
 import peewee
 import psutil
 
-from control import processes
+from control import environment, processes
 from control.exceptions import (
     DocscrawlError,
     InvalidRequest,
@@ -32,8 +32,8 @@ STALE_HEARTBEAT = dt.timedelta(seconds=60)
 
 def stale_after() -> dt.timedelta:
     """The grace period before a silent job on a node we cannot ask is declared gone."""
-    seconds = os.environ.get("DOCSCRAWL_STALE_AFTER")
-    return dt.timedelta(seconds=float(seconds)) if seconds else STALE_HEARTBEAT
+    seconds = environment.stale_after()
+    return dt.timedelta(seconds=seconds) if seconds else STALE_HEARTBEAT
 
 
 # How long `cancel --force` lets a graceful stop run before it kills the process.
@@ -129,10 +129,33 @@ def local_process_alive(job: Job) -> bool | None:
 
 def heartbeat_alive(job: Job, now: dt.datetime | None = None) -> bool | None:
     """False when a running job's heartbeat is stale; None when it says nothing."""
-    if job.status == models.PENDING or job.heartbeat_at is None:
-        return None
+    if job.status == models.PENDING or job.heartbeat_at is None or never_started(job):
+        return None  # (a never-started job's heartbeat_at is when it was handed to its node)
     now = now or models.utcnow()
     return now - job.heartbeat_at <= stale_after()
+
+
+def never_started(job: Job) -> bool:
+    """True for a job no crawl process has taken yet (it records its pid when it starts)."""
+    return job.pid is None and job.started_at is None
+
+
+def waited_too_long(job: Job, now: dt.datetime | None = None) -> bool:
+    """True once a job that never started has waited longer than the grace period.
+
+    It waits from when it was handed to a node (heartbeat_at, set by the scheduler), else from
+    when it was created.
+    """
+    since = job.heartbeat_at or job.created_at
+    return (now or models.utcnow()) - since > stale_after()
+
+
+def scheduled_alive(job: Job) -> bool | None:
+    """False for a Scrapyd job that never reached a node (its schedule was cut short), once
+    past the grace period; None for any other job."""
+    if job.mode != "scrapyd" or job.node or not never_started(job):
+        return None
+    return not waited_too_long(job)
 
 
 def reconcile(
@@ -149,7 +172,7 @@ def reconcile(
     for job in jobs:
         if job.status not in models.ACTIVE_STATUSES:
             continue
-        reason = _why_gone(job, [*probes, local_process_alive, heartbeat_alive])
+        reason = _why_gone(job, [*probes, scheduled_alive, local_process_alive, heartbeat_alive])
         if reason is not None:
             finished = _finish_gone_job(job, reason)
             if finished is not None:
@@ -164,6 +187,10 @@ def _why_gone(job: Job, probes: list[LivenessProbe]) -> str | None:
             continue
         if alive:
             return None
+        if never_started(job) and job.mode == "scrapyd":
+            if not job.node:
+                return "it never reached a Scrapyd node (its scheduling was cut short)"
+            return f"it never started, and Scrapyd at {job.node} does not have it queued"
         if probe is heartbeat_alive:
             return f"no heartbeat since {job.heartbeat_at:%Y-%m-%d %H:%M:%S} UTC"
         if job.pid:
@@ -226,6 +253,12 @@ def cancel_job(
         job = get_job(job_id)
         if job.status == models.CANCELLED:  # removed from Scrapyd's queue before it started
             return CancelResult(job.id, job.status, note or f"Job {job.id} cancelled.")
+    if not handled and never_started(get_job(job_id)):
+        # No process has it and no Scrapyd queue holds it (it never reached a node, or Scrapyd
+        # lost it): nothing will ever record its end but us. Should the crawl start after
+        # all, it finds the job cancelled and closes at once.
+        job = mark_cancelled(job_id, "cancelled before it started")
+        return CancelResult(job.id, job.status, f"Job {job.id} cancelled before it started.")
     if not handled:
         # A foreground crawl, or one Scrapyd no longer knows (orphaned by a Scrapyd restart):
         # stop it by its pid, as Scrapyd itself would.
@@ -424,8 +457,8 @@ def job_summary(job: Job) -> dict[str, Any]:
         "client_name": job.client.name,
         "url": job.url,
         "pages": job.pages,
-        "started_at": _iso(job.started_at),
-        "finished_at": _iso(job.finished_at),
+        "started_at": iso(job.started_at),
+        "finished_at": iso(job.finished_at),
         "duration": _round(duration_seconds(job)),
         "mode": job.mode,
     }
@@ -438,15 +471,16 @@ def job_details(job: Job) -> dict[str, Any]:
     return {
         **job_summary(job),
         "errors": job.errors,
+        "skipped": job.skipped or {},  # URLs not stored, by reason (`docscrawl skipped`)
         "queued": job.queued,
         "rate": _round(rate),
         "estimated_total": job.estimated_total,
         "max_pages": job.max_pages,
         "max_depth": job.max_depth,
         "settings": job.settings,
-        "created_at": _iso(job.created_at),
-        "heartbeat_at": _iso(job.heartbeat_at),
-        "cancel_requested_at": _iso(job.cancel_requested_at),
+        "created_at": iso(job.created_at),
+        "heartbeat_at": iso(job.heartbeat_at),
+        "cancel_requested_at": iso(job.cancel_requested_at),
         "finish_reason": job.finish_reason,
         "changes": models.change_counts(job.id),
         "resumes": job.resumes,
@@ -457,7 +491,8 @@ def job_details(job: Job) -> dict[str, Any]:
     }
 
 
-def _iso(value: dt.datetime | None) -> str | None:
+def iso(value: dt.datetime | None) -> str | None:
+    """A stored (naive UTC) time as ISO 8601 with a Z, to the second."""
     return None if value is None else value.replace(microsecond=0).isoformat() + "Z"
 
 

@@ -21,25 +21,50 @@ def project_settings(overrides: dict[str, Any] | None = None) -> Settings:
 
 # Settings with int defaults that Scrapy reads as floats (DOWNLOAD_DELAY = 0, timeouts).
 FRACTIONAL_SUFFIXES = ("_DELAY", "_TIMEOUT", "_INTERVAL")
+# Settings that must be at least 1 (0 would make the crawl wait forever or never write) or above
+# 0; every other number must not be negative.
+AT_LEAST_ONE = {
+    "CONCURRENT_REQUESTS",
+    "CONCURRENT_REQUESTS_PER_DOMAIN",
+    "CONCURRENT_ITEMS",
+    "DOCSCRAWL_BATCH_SIZE",
+}
+ABOVE_ZERO = {
+    "DOWNLOAD_TIMEOUT",
+    "DOCSCRAWL_FLUSH_INTERVAL",
+    "DOCSCRAWL_HEARTBEAT_INTERVAL",
+    "DOCSCRAWL_PROGRESS_INTERVAL",
+    "AUTOTHROTTLE_TARGET_CONCURRENCY",
+    "AUTOTHROTTLE_MAX_DELAY",
+}
+# Set by docscrawl itself, never by a user.
+INTERNAL = {"DOCSCRAWL_DB", "DOCSCRAWL_TEMPORARY_JOBDIR"}
 
 
 def check_settings(overrides: dict[str, str]) -> None:
     """Raise ValueError, in a sentence, for a -s value Scrapy could not use.
 
     Values arrive as strings; Scrapy converts them when a component reads them, which would
-    fail deep inside the crawl. Check them against the type of the setting's default instead.
+    fail deep inside the crawl (or, for a concurrency of 0, wait forever). Check them against
+    the type of the setting's default and its range instead. A ``DOCSCRAWL_`` name that is not
+    a docscrawl setting is a typo: it would silently change nothing.
     """
     defaults = project_settings()
     settings = project_settings(overrides)
     for key, value in overrides.items():
+        if key.startswith("DOCSCRAWL_") and (key not in defaults or key in INTERNAL):
+            raise ValueError(f"{key} is not a docscrawl setting (see docscrawl/settings.py)")
         default = defaults.get(key)
         try:
+            number: float | None = None
             if isinstance(default, bool):
                 settings.getbool(key)
             elif isinstance(default, float) or key.endswith(FRACTIONAL_SUFFIXES):
-                float(value)  # an int default such as DOWNLOAD_DELAY = 0 may well take 0.5
+                number = float(value)  # an int default such as DOWNLOAD_DELAY = 0 may take 0.5
+                if number != number or number in (float("inf"), float("-inf")):
+                    raise ValueError
             elif isinstance(default, int):
-                int(value)
+                number = int(value)
             elif isinstance(default, dict):
                 settings.getdict(key)
             elif isinstance(default, list | tuple):
@@ -49,6 +74,14 @@ def check_settings(overrides: dict[str, str]) -> None:
                 type(default), f"a {type(default).__name__}"
             )
             raise ValueError(f"{key}={value} is not valid: {key} takes {kind}") from None
+        if number is None:
+            continue
+        if key in AT_LEAST_ONE and number < 1:
+            raise ValueError(f"{key}={value} is not valid: {key} must be at least 1")
+        if key in ABOVE_ZERO and number <= 0:
+            raise ValueError(f"{key}={value} is not valid: {key} must be greater than 0")
+        if number < 0:
+            raise ValueError(f"{key}={value} is not valid: {key} must not be negative")
 
 
 def run_foreground_crawl(
@@ -114,9 +147,15 @@ def foreground_log_path(location: str, job_id: int) -> str:
 def _settle_job(
     job_id: int, location: str, failure: str | None = None, interrupted: bool = False
 ) -> None:
-    """Make sure the job does not stay active once its (this) process is done with it."""
+    """Make sure the job does not stay active once its (this) process is done with it.
+
+    A crawl that recorded its outcome needs no write here: the check reads first, so a store
+    that became read-only (or locked) after the crawl cannot turn its success into a failure.
+    """
     models.open_store(location)
     Job = models.Job
+    if Job.get_by_id(job_id).status not in models.ACTIVE_STATUSES:
+        return
     with models.write_transaction():
         job = Job.get_by_id(job_id)
         if job.status not in models.ACTIVE_STATUSES:

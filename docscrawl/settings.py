@@ -28,6 +28,9 @@ DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
 REDIRECT_MAX_TIMES = 5
 COOKIES_ENABLED = False
+# Scrapy's default resolver knows IPv4 only; this one (getaddrinfo) also resolves IPv6, and an
+# IPv6 literal start URL (http://[::1]:8000/docs/) crawls.
+DNS_RESOLVER = "scrapy.resolver.CachingHostnameResolver"
 # Scrapy starts up to CONCURRENT_ITEMS tasks for every response's output; docscrawl's pipeline
 # is a quick in-memory buffer, so a few are enough and the rest is pure overhead (bench/).
 CONCURRENT_ITEMS = 4
@@ -88,7 +91,8 @@ DOCSCRAWL_TRAP_MAX_PATH_SEGMENTS = 24  # /a/b/c/... deeper than this
 DOCSCRAWL_TRAP_MAX_SEGMENT_REPEATS = 3  # one segment more often than this in a path (/a/a/a/a/)
 DOCSCRAWL_TRAP_MAX_QUERY_PARAMS = 12  # parameters in one query string
 DOCSCRAWL_TRAP_MAX_QUERY_VARIANTS = 100  # distinct query strings for one path (?page=N...)
-DOCSCRAWL_TRAP_MAX_NUMBERED_VARIANTS = 250  # URLs differing only in numbers (/calendar/Y/M/)
+# Pages of one numbered shape (/calendar/2026/12/, ?page=7) each found only on the one before.
+DOCSCRAWL_TRAP_MAX_NUMBERED_CHAIN = 50
 DOCSCRAWL_TRAP_MAX_SAME_CONTENT = 20  # pages with one main text (a soft-404 site)
 # Sitemap index nesting, sitemap files and sitemap URLs one crawl reads at most.
 DOCSCRAWL_SITEMAP_MAX_DEPTH = 4

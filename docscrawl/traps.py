@@ -30,7 +30,7 @@ class TrapRules:
         max_segment_repeats: int = 3,
         max_query_params: int = 12,
         max_query_variants: int = 100,
-        max_numbered_variants: int = 250,
+        max_numbered_chain: int = 50,
         max_same_content: int = 20,
     ):
         self.max_url_length = max_url_length
@@ -38,12 +38,11 @@ class TrapRules:
         self.max_segment_repeats = max_segment_repeats
         self.max_query_params = max_query_params
         self.max_query_variants = max_query_variants
-        self.max_numbered_variants = max_numbered_variants
+        self.max_numbered_chain = max_numbered_chain
         self.max_same_content = max_same_content
         # Counters keyed by hash: a big crawl sees a million URLs.
         self._query_variants: Counter[int] = Counter()
-        self._numbered_variants: Counter[int] = Counter()
-        self._same_content: Counter[str] = Counter()
+        self._same_content: Counter[int] = Counter()
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> TrapRules:
@@ -53,14 +52,16 @@ class TrapRules:
             max_segment_repeats=settings.getint("DOCSCRAWL_TRAP_MAX_SEGMENT_REPEATS"),
             max_query_params=settings.getint("DOCSCRAWL_TRAP_MAX_QUERY_PARAMS"),
             max_query_variants=settings.getint("DOCSCRAWL_TRAP_MAX_QUERY_VARIANTS"),
-            max_numbered_variants=settings.getint("DOCSCRAWL_TRAP_MAX_NUMBERED_VARIANTS"),
+            max_numbered_chain=settings.getint("DOCSCRAWL_TRAP_MAX_NUMBERED_CHAIN"),
             max_same_content=settings.getint("DOCSCRAWL_TRAP_MAX_SAME_CONTENT"),
         )
 
-    def check_url(self, key: str) -> str | None:
+    def check_url(self, key: str, numbered_chain: int = 0) -> str | None:
         """The rule a new (normalised) URL trips, in words, or None; counts it if it passes.
 
-        Call once per distinct URL the crawl would fetch: the counting rules count calls.
+        ``numbered_chain`` is how many pages of the URL's numbered shape led to it, each found
+        on the one before (see ``numbered_chain``). Call once per distinct URL the crawl would
+        fetch: the counting rules count calls.
         """
         if self.max_url_length and len(key) > self.max_url_length:
             return (
@@ -95,28 +96,42 @@ class TrapRules:
                         "(DOCSCRAWL_TRAP_MAX_QUERY_VARIANTS)"
                     )
                 self._query_variants[path] += 1
-        if self.max_numbered_variants:
-            # URLs that differ only in their numbers: /calendar/2026/12/, /calendar/2026/11/...
-            template = NUMBER.sub("0", f"{parts.path}?{parts.query}")
-            if template != f"{parts.path}?{parts.query}":
-                shape = hash(template)
-                if self._numbered_variants[shape] >= self.max_numbered_variants:
-                    return (
-                        f"more than {self.max_numbered_variants} URLs differing only in "
-                        f"numbers, like {NUMBER.sub('N', parts.path)} "
-                        "(DOCSCRAWL_TRAP_MAX_NUMBERED_VARIANTS)"
-                    )
-                self._numbered_variants[shape] += 1
+        if self.max_numbered_chain and numbered_chain > self.max_numbered_chain:
+            return (
+                f"{numbered_chain} pages like {NUMBER.sub('N', parts.path)} in a row, each "
+                f"found only on the one before, more than {self.max_numbered_chain} "
+                "(DOCSCRAWL_TRAP_MAX_NUMBERED_CHAIN)"
+            )
         return None
 
     def check_content(self, content_hash: str) -> str | None:
         """The rule a fetched page's main text trips (a soft 404, a page for any URL), or None."""
         if not self.max_same_content:
             return None
-        self._same_content[content_hash] += 1
-        if self._same_content[content_hash] > self.max_same_content:
+        self._same_content[hash(content_hash)] += 1
+        if self._same_content[hash(content_hash)] > self.max_same_content:
             return (
                 f"the same main text as {self.max_same_content} pages already stored, as a site "
                 "that answers any URL with one page does (DOCSCRAWL_TRAP_MAX_SAME_CONTENT)"
             )
         return None
+
+
+def numbered_shape(key: str) -> str | None:
+    """The URL with its numbers blanked (/calendar/0/0/), or None if it has no number."""
+    shape = NUMBER.sub("0", key)
+    return shape if shape != key else None
+
+
+def numbered_chain(page_key: str, page_chain: int, link_key: str) -> int:
+    """The numbered chain of a link first found on a page.
+
+    An endless calendar or pager makes each page reachable only from the one before it, with
+    the same shape and other numbers: the chain grows by one per page. Numbered pages that an
+    index, a table of contents or a sitemap lists (PEP 1 to PEP 8000, chapter-1 to chapter-90)
+    start at 0, however many there are.
+    """
+    shape = numbered_shape(link_key)
+    if shape is None or shape != numbered_shape(page_key):
+        return 0
+    return page_chain + 1

@@ -103,12 +103,20 @@ def test_version_1_store_is_migrated_without_losing_data(tmp_path: Path) -> None
     models.Job.create(client=client, url="http://h/", status="completed", pages=3)
     db.drop_tables([models.JobPage, models.FrontierRequest])
     db.execute_sql("ALTER TABLE job DROP COLUMN resumes")
+    # The version-1 ledger: no kind, no per-job counts.
+    models.CrawlError.create(job=1, url="http://h/404", status_code=404, reason="HTTP 404")
+    models.CrawlError.create(job=1, url="http://h/down", reason="ConnectionRefusedError: ")
+    db.execute_sql("DROP INDEX crawl_error_job_id_kind")
+    db.execute_sql("ALTER TABLE crawl_error DROP COLUMN kind")
+    db.execute_sql("ALTER TABLE job DROP COLUMN skipped")
     models.StoreMeta.update(value="1").execute()
     db.close()
 
     db = models.open_store(path)
-    assert models.schema_version() == models.SCHEMA_VERSION == 3
+    assert models.schema_version() == models.SCHEMA_VERSION == 4
     assert models.FrontierRequest.table_exists()
     job = models.Job.get()
-    assert (job.pages, job.resumes, models.Client.get().name) == (3, 0, "Old")
+    assert (job.pages, job.resumes, job.skipped, models.Client.get().name) == (3, 0, {}, "Old")
+    kinds = dict(models.CrawlError.select(models.CrawlError.url, models.CrawlError.kind).tuples())
+    assert kinds == {"http://h/404": "http_status", "http://h/down": "network"}
     db.close()

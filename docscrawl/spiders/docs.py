@@ -25,7 +25,7 @@ from docscrawl.extensions import CancelledBeforeDownload
 from docscrawl.extraction import extract_page
 from docscrawl.items import CrawlErrorItem, NotModifiedItem, PageItem
 from docscrawl.ledger import classify_failure
-from docscrawl.traps import TrapRules
+from docscrawl.traps import TrapRules, numbered_chain
 from docscrawl.urls import CrawlScope, UrlKeySet, has_skipped_extension, normalize_url
 
 HTML_TYPES = (b"text/html", b"application/xhtml+xml")
@@ -332,7 +332,7 @@ class DocsSpider(scrapy.Spider):
 
     # --- pages -------------------------------------------------------------------------------
 
-    def _page_request(self, url: str, depth: int) -> scrapy.Request:
+    def _page_request(self, url: str, depth: int, chain: int = 0) -> scrapy.Request:
         # dont_filter: the spider's own `seen` set is the duplicate filter (cheaper than
         # fingerprints), and a redirect must reach RedirectScopeMiddleware, which records a
         # redirect back to a URL of the job as a loop or a duplicate instead of dropping it.
@@ -340,11 +340,11 @@ class DocsSpider(scrapy.Spider):
             url,
             callback=self.parse_page,
             errback=self.page_failed,
-            meta={"page_depth": depth},
+            meta={"page_depth": depth, "numbered_chain": chain},
             dont_filter=True,
         )
 
-    def _follow(self, url: str, key: str, depth: int) -> Iterator[Any]:
+    def _follow(self, url: str, key: str, depth: int, chain: int = 0) -> Iterator[Any]:
         """A request for a new URL of the crawl, or its ledger entry saying why not."""
         if key in self.seen:
             return
@@ -355,10 +355,10 @@ class DocsSpider(scrapy.Spider):
             yield self.unstored(url, models.NOT_HTML, "a link to a file that is not a page")
         elif self.max_depth is not None and depth > self.max_depth:
             yield self.unstored(url, models.DEPTH, f"deeper than --max-depth {self.max_depth}")
-        elif (trap := self.traps.check_url(key)) is not None:
+        elif (trap := self.traps.check_url(key, chain)) is not None:
             yield self.unstored(url, models.TRAP, trap)
         else:
-            yield self._page_request(url, depth)
+            yield self._page_request(url, depth, chain)
 
     def unstored(
         self, url: str, kind: str, reason: str, status: int | None = None, count: int = 1
@@ -475,7 +475,9 @@ class DocsSpider(scrapy.Spider):
             fetched_at=models.utcnow(),
             depth=depth,
         )
-        yield from self._after_page(linked, depth)
+        yield from self._after_page(
+            linked, depth, final_key, response.meta.get("numbered_chain", 0)
+        )
 
     @staticmethod
     def requested_url(request: scrapy.Request) -> str:
@@ -483,13 +485,16 @@ class DocsSpider(scrapy.Spider):
         chain = request.meta.get("redirect_urls")
         return chain[0] if chain else request.url
 
-    def _after_page(self, linked: list[tuple[str, str]], depth: int) -> Iterator[Any]:
+    def _after_page(
+        self, linked: list[tuple[str, str]], depth: int, page_key: str, page_chain: int = 0
+    ) -> Iterator[Any]:
         """Follow a page's (link, key) pairs that are new, or record why not."""
         if self.max_pages is not None and len(self.stored) >= self.max_pages:
             raise CloseSpider("max_pages")
         for link, link_key in linked:
             if link_key not in self.seen:
-                yield from self._follow(link, link_key, depth + 1)
+                chain = numbered_chain(page_key, page_chain, link_key)
+                yield from self._follow(link, link_key, depth + 1, chain)
 
     @functools.cached_property
     def client_id(self) -> int:
@@ -514,7 +519,7 @@ class DocsSpider(scrapy.Spider):
             .scalar()
         )
         linked = [(link, self.key(link)) for link in links or []]
-        yield from self._after_page(linked, response.meta.get("page_depth", 0))
+        yield from self._after_page(linked, response.meta.get("page_depth", 0), key)
 
     @staticmethod
     def _not_html(response: Response) -> str | None:
