@@ -530,7 +530,8 @@ class DocsSpider(scrapy.Spider):
         ):
             return f"served as {content_type.decode('latin-1') or 'no content type'}, not HTML"
         head = response.body[:1024]
-        if head.startswith(BINARY_SIGNATURES) or b"\x00" in head:
+        utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))  # NUL bytes are its text
+        if head.startswith(BINARY_SIGNATURES) or (b"\x00" in head and not utf16):
             return "served as HTML, but the body is binary data"
         return None
 
