@@ -160,13 +160,14 @@ REDIRECT_LIMIT = "redirect_limit"  # more hops than REDIRECT_MAX_TIMES
 TOO_LARGE = "too_large"  # over DOWNLOAD_MAXSIZE, compressed or not
 NOT_HTML = "not_html"  # another content type, a binary body, a file link
 DUPLICATE = "duplicate"  # another URL of a page this job already has
+SOFT_404 = "soft_404"  # answered 200 with the site's "not found" page
 TRAP = "trap"  # a spider-trap rule (the detail names it)
 DEPTH = "depth"  # deeper than --max-depth
 LIMIT = "limit"  # past --max-pages or a sitemap bound
 ERROR_KINDS = (HTTP_STATUS, TIMEOUT, NETWORK)
 SKIP_KINDS = (
     ROBOTS, OUT_OF_SCOPE, OFF_ORIGIN_REDIRECT, REDIRECT_LOOP, REDIRECT_LIMIT, TOO_LARGE, NOT_HTML,
-    DUPLICATE, TRAP, DEPTH, LIMIT,
+    DUPLICATE, SOFT_404, TRAP, DEPTH, LIMIT,
 )  # fmt: skip
 KINDS = ERROR_KINDS + SKIP_KINDS
 

@@ -135,3 +135,44 @@ def numbered_chain(page_key: str, page_chain: int, link_key: str) -> int:
     if shape is None or shape != numbered_shape(page_key):
         return 0
     return page_chain + 1
+
+
+class SoftNotFound:
+    """The page a site answers with 200 for a URL that does not exist (a soft 404).
+
+    At the start the crawl asks for a URL under its prefix that cannot exist. If the site
+    answers it with a page, that page is the site's "not found" page; a page later fetched with
+    the same title and the same main text (once each page's own URL is blanked out of it, since
+    such pages often echo the missing path) is one too, and is not stored.
+    """
+
+    def __init__(self) -> None:
+        self.signature: tuple[str | None, int] | None = None
+
+    @staticmethod
+    def probe_path(prefix: str) -> str:
+        """A path under prefix that no site has."""
+        import secrets
+
+        return f"{prefix}docscrawl-missing-{secrets.token_hex(6)}"
+
+    @staticmethod
+    def _shape(url: str, text: str) -> int:
+        from urllib.parse import unquote
+
+        parts = urlsplit(url)
+        for echoed in sorted({url, unquote(url), parts.path, unquote(parts.path)}, key=len)[::-1]:
+            if echoed and echoed != "/":
+                text = text.replace(echoed, "\x00")
+        name = parts.path.rstrip("/").rsplit("/", 1)[-1]
+        if name:
+            text = text.replace(unquote(name), "\x00")
+        return hash(" ".join(text.split()))
+
+    def learn(self, url: str, title: str | None, text: str) -> None:
+        self.signature = (title, self._shape(url, text))
+
+    def matches(self, url: str, title: str | None, text: str) -> bool:
+        if self.signature is None or title != self.signature[0]:
+            return False
+        return self._shape(url, text) == self.signature[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import shutil
 import tempfile
 from collections import deque
@@ -25,8 +26,10 @@ from docscrawl.extensions import CancelledBeforeDownload
 from docscrawl.extraction import extract_page
 from docscrawl.items import CrawlErrorItem, NotModifiedItem, PageItem
 from docscrawl.ledger import classify_failure
-from docscrawl.traps import TrapRules, numbered_chain
+from docscrawl.traps import SoftNotFound, TrapRules, numbered_chain
 from docscrawl.urls import CrawlScope, UrlKeySet, has_skipped_extension, normalize_url
+
+logger = logging.getLogger(__name__)
 
 HTML_TYPES = (b"text/html", b"application/xhtml+xml")
 # Bodies that are files, whatever their Content-Type says: PNG, GIF, JPEG, PDF, ZIP, gzip, WebP.
@@ -92,6 +95,7 @@ class DocsSpider(scrapy.Spider):
         self.max_sitemap_urls = 0
         self.feeder_pending = False
         self.traps = TrapRules()
+        self.soft_not_found = SoftNotFound()
         # ("http://host", "https://host") once the site is seen redirecting between schemes.
         self.scheme_alias: tuple[str, str] | None = None
 
@@ -133,10 +137,18 @@ class DocsSpider(scrapy.Spider):
             key = self.key(self.start_url)
             self.seen.add(key)
             trap = self.traps.check_url(key)
-            if trap is not None:
+            if trap is not None:  # nothing to crawl: not even the sitemaps of such a site
                 yield self.unstored(self.start_url, models.TRAP, trap)
-            else:
-                yield self._page_request(self.start_url, depth=0)
+                return
+            yield self._page_request(self.start_url, depth=0)
+        yield scrapy.Request(
+            f"{base}{SoftNotFound.probe_path(self.scope.prefix)}",
+            callback=self._soft_404_probed,
+            errback=self.ignore,
+            priority=20,
+            dont_filter=True,
+            meta={"dont_redirect": True},
+        )
         if not obey_robots:
             yield scrapy.Request(
                 f"{base}/robots.txt",
@@ -440,6 +452,11 @@ class DocsSpider(scrapy.Spider):
             yield self.unstored(url, models.DUPLICATE, f"the same page as {response.url}")
             return
         page = extract_page(response.selector.root, response.url)
+        if self.soft_not_found.matches(response.url, page.title, page.text):
+            yield self.unstored(
+                url, models.SOFT_404, "answered 200 with the site's page for a missing URL"
+            )
+            return
         trap = self.traps.check_content(page.content_hash)
         if trap is not None:
             yield self.unstored(url, models.TRAP, trap, response.status)
@@ -478,6 +495,13 @@ class DocsSpider(scrapy.Spider):
         yield from self._after_page(
             linked, depth, final_key, response.meta.get("numbered_chain", 0)
         )
+
+    def _soft_404_probed(self, response: Response) -> None:
+        """The site answered a URL that cannot exist with a page: remember that page."""
+        if response.status == 200 and self._not_html(response) is None:
+            page = extract_page(response.selector.root, response.url)
+            self.soft_not_found.learn(response.url, page.title, page.text)
+            logger.info("%s answers missing URLs with a page titled %r", self.scope, page.title)
 
     @staticmethod
     def requested_url(request: scrapy.Request) -> str:
