@@ -77,10 +77,14 @@ def test_reopening_changes_nothing(store_location: str, opened: peewee.Database)
 def test_a_version_1_store_is_migrated_without_losing_data(
     store_location: str, opened: peewee.Database
 ) -> None:
-    # Turn the new store back into a version-1 one: no frontier, no job_page, no job.resumes.
+    # Turn the new store back into a version-1 one: no frontier, no job_page, no job.resumes, no
+    # ledger kinds or counts.
     opened.execute_sql("DROP TABLE job_page")
     opened.execute_sql("DROP TABLE frontier_request")
     opened.execute_sql("ALTER TABLE job DROP COLUMN resumes")
+    opened.execute_sql("ALTER TABLE job DROP COLUMN skipped")
+    opened.execute_sql("DROP INDEX crawl_error_job_id_kind")
+    opened.execute_sql("ALTER TABLE crawl_error DROP COLUMN kind")
     opened.execute_sql("UPDATE store_meta SET value = '1' WHERE key = 'schema_version'")
 
     def sql(text: str, *params: object) -> tuple:
@@ -109,7 +113,7 @@ def test_a_version_1_store_is_migrated_without_losing_data(
 
     reopen(store_location)
     assert models.schema_version() == models.SCHEMA_VERSION
-    assert models.Job.get_by_id(job).resumes == 0
+    assert (models.Job.get_by_id(job).resumes, models.Job.get_by_id(job).skipped) == (0, {})
     sightings = list(models.JobPage.select().tuples())
     assert [(row[1], row[3], row[4]) for row in sightings] == [(job, models.NEW, "hash1")]
     assert models.FrontierRequest.select().count() == 0
@@ -286,7 +290,11 @@ def test_crawl_list_status_and_recrawl(
     assert status.returncode == 0, status.stderr
     details = status.json()
     assert details["changes"] == {"new": len(expected), "changed": 0, "unchanged": 0, "removed": 0}
-    assert details["errors"] == postgres_store.value("SELECT COUNT(*) FROM crawl_error") > 0
+    errors = "SELECT COUNT(*) FROM crawl_error WHERE kind IN ('http_status', 'timeout', 'network')"
+    assert details["errors"] == postgres_store.value(errors) > 0
+    assert sum(details["skipped"].values()) == postgres_store.value(
+        "SELECT COUNT(*) FROM crawl_error"
+    )
 
     second = pg_cli("crawl", "--url", site, "--client", "Sample Docs", "--quiet")
     assert second.returncode == 0, second.stderr
