@@ -57,14 +57,24 @@ def explain_url(job_id: int, url: str) -> str:
     job = jobs.get_job(job_id)
     forms = _url_forms(url)
     Page, JobPage = models.Page, models.JobPage
+    # Under its own URL, or under the URL it redirected to (requested_url is the link).
     stored = (
-        JobPage.select(JobPage.change)
+        JobPage.select(JobPage.change, Page.url)
         .join(Page)
-        .where((JobPage.job == job_id) & (Page.url << forms))
-        .scalar()
+        .where(
+            (JobPage.job == job_id)
+            & (JobPage.change != models.REMOVED)
+            & ((Page.url << forms) | (Page.requested_url << forms))
+        )
+        .order_by(Page.url.in_(forms).desc())
+        .tuples()
+        .first()
     )
-    if stored is not None and stored != models.REMOVED:
-        return f"Job {job_id} stored {url} ({stored})."
+    if stored is not None:
+        change, stored_url = stored
+        if stored_url in forms:
+            return f"Job {job_id} stored {url} ({change})."
+        return f"Job {job_id} stored {url} as {stored_url}, where it redirects ({change})."
     entries = unstored_urls(job_id, url=url)
     if entries:
         reasons = "; ".join(f"{entry.kind}: {entry.reason}" for entry in entries)

@@ -90,10 +90,11 @@ DOCSCRAWL_TRAP_MAX_URL_LENGTH = 2048  # characters
 DOCSCRAWL_TRAP_MAX_PATH_SEGMENTS = 24  # /a/b/c/... deeper than this
 DOCSCRAWL_TRAP_MAX_SEGMENT_REPEATS = 3  # one segment more often than this in a path (/a/a/a/a/)
 DOCSCRAWL_TRAP_MAX_QUERY_PARAMS = 12  # parameters in one query string
-DOCSCRAWL_TRAP_MAX_QUERY_VARIANTS = 100  # distinct query strings for one path (?page=N...)
-# Pages of one numbered shape (/calendar/2026/12/, ?page=7) each found only on the one before.
-DOCSCRAWL_TRAP_MAX_NUMBERED_CHAIN = 50
-DOCSCRAWL_TRAP_MAX_SAME_CONTENT = 20  # pages with one main text (a soft-404 site)
+DOCSCRAWL_TRAP_MAX_QUERY_VARIANTS = 100  # multi-parameter query strings for one path (facets)
+# Pages in a row each found only on one before it, with a number or id that one did not have
+# (an endless /calendar/2026/12/, ?page=7, /s-<session id>/).
+DOCSCRAWL_TRAP_MAX_NUMBERED_CHAIN = 100
+DOCSCRAWL_TRAP_MAX_SAME_CONTENT = 20  # pages with one title and main text (a soft-404 site)
 # Sitemap index nesting, sitemap files and sitemap URLs one crawl reads at most.
 DOCSCRAWL_SITEMAP_MAX_DEPTH = 4
 DOCSCRAWL_SITEMAP_MAX_FILES = 200

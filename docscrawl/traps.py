@@ -15,6 +15,8 @@ from urllib.parse import urlsplit
 from scrapy.settings import BaseSettings
 
 NUMBER = re.compile(r"\d+")
+TOKEN = re.compile(r"[A-Za-z0-9]+")
+DIGIT = re.compile(r"\d")
 
 
 class TrapRules:
@@ -30,7 +32,7 @@ class TrapRules:
         max_segment_repeats: int = 3,
         max_query_params: int = 12,
         max_query_variants: int = 100,
-        max_numbered_chain: int = 50,
+        max_numbered_chain: int = 100,
         max_same_content: int = 20,
     ):
         self.max_url_length = max_url_length
@@ -88,53 +90,70 @@ class TrapRules:
                     f"{params} query parameters, more than {self.max_query_params} "
                     "(DOCSCRAWL_TRAP_MAX_QUERY_PARAMS)"
                 )
-            if self.max_query_variants:
+            # Facets multiply (?page=2&sort=asc&view=grid...); one parameter alone is a wiki's
+            # ?id=page or a pager, which the numbered chain bounds.
+            if self.max_query_variants and params > 1:
                 path = hash(parts.path)
                 if self._query_variants[path] >= self.max_query_variants:
                     return (
-                        f"more than {self.max_query_variants} query strings for {parts.path} "
+                        f"more than {self.max_query_variants} multi-parameter query strings for "
+                        f"{parts.path} "
                         "(DOCSCRAWL_TRAP_MAX_QUERY_VARIANTS)"
                     )
                 self._query_variants[path] += 1
         if self.max_numbered_chain and numbered_chain > self.max_numbered_chain:
             return (
                 f"{numbered_chain} pages like {NUMBER.sub('N', parts.path)} in a row, each "
-                f"found only on the one before, more than {self.max_numbered_chain} "
-                "(DOCSCRAWL_TRAP_MAX_NUMBERED_CHAIN)"
+                f"found only on one before it with new numbers, more than "
+                f"{self.max_numbered_chain} (DOCSCRAWL_TRAP_MAX_NUMBERED_CHAIN)"
             )
         return None
 
-    def check_content(self, content_hash: str) -> str | None:
-        """The rule a fetched page's main text trips (a soft 404, a page for any URL), or None."""
+    def check_content(self, title: str | None, content_hash: str) -> str | None:
+        """The rule a fetched page trips (a site answering any URL with one page), or None.
+
+        Title and main text together: stub pages (``Deprecated. See below.``) share a main
+        text, but each has its own title.
+        """
         if not self.max_same_content:
             return None
-        self._same_content[hash(content_hash)] += 1
-        if self._same_content[hash(content_hash)] > self.max_same_content:
+        same = hash((title, content_hash))
+        self._same_content[same] += 1
+        if self._same_content[same] > self.max_same_content:
             return (
-                f"the same main text as {self.max_same_content} pages already stored, as a site "
-                "that answers any URL with one page does (DOCSCRAWL_TRAP_MAX_SAME_CONTENT)"
+                f"the same title and main text as {self.max_same_content} pages already stored, "
+                "as a site that answers any URL with one page does "
+                "(DOCSCRAWL_TRAP_MAX_SAME_CONTENT)"
             )
         return None
 
 
-def numbered_shape(key: str) -> str | None:
-    """The URL with its numbers blanked (/calendar/0/0/), or None if it has no number."""
-    shape = NUMBER.sub("0", key)
-    return shape if shape != key else None
+def numbered_tokens(key: str) -> frozenset[str]:
+    """The URL's tokens that carry a digit: numbers, dates, versions, session and hex ids."""
+    parts = urlsplit(key)  # the path and query: a host such as 127.0.0.1:8000 is no page number
+    return frozenset(
+        token for token in TOKEN.findall(f"{parts.path}?{parts.query}") if DIGIT.search(token)
+    )
 
 
 def numbered_chain(page_key: str, page_chain: int, link_key: str) -> int:
     """The numbered chain of a link first found on a page.
 
-    An endless calendar or pager makes each page reachable only from the one before it, with
-    the same shape and other numbers: the chain grows by one per page. Numbered pages that an
-    index, a table of contents or a sitemap lists (PEP 1 to PEP 8000, chapter-1 to chapter-90)
-    start at 0, however many there are.
+    An endless calendar, pager or session-id site mints a new number or id on each page, and
+    each new URL is reachable only from a page that has one too: the chain grows by one per
+    such page (``/cal/2026/12/`` -> ``/cal/2026/11/``; ``/s-8f3a.../intro`` ->
+    ``/s-91bc.../p1``) and carries over links that keep the page's numbers
+    (``/cal/2026/12/`` -> ``/cal/2026/12/week/``). Numbered pages that an index, a table of
+    contents or a sitemap lists (PEP 1 to PEP 8000, chapter-1 to chapter-90) start at 0,
+    however many there are, because their index has no number of its own.
     """
-    shape = numbered_shape(link_key)
-    if shape is None or shape != numbered_shape(page_key):
+    page_tokens = numbered_tokens(page_key)
+    if not page_tokens:
         return 0
-    return page_chain + 1
+    link_tokens = numbered_tokens(link_key)
+    if not link_tokens:
+        return 0
+    return page_chain + 1 if link_tokens - page_tokens else page_chain
 
 
 class SoftNotFound:
@@ -147,7 +166,7 @@ class SoftNotFound:
     """
 
     def __init__(self) -> None:
-        self.signature: tuple[str | None, int] | None = None
+        self.signature: tuple[int, int] | None = None
 
     @staticmethod
     def probe_path(prefix: str) -> str:
@@ -170,9 +189,9 @@ class SoftNotFound:
         return hash(" ".join(text.split()))
 
     def learn(self, url: str, title: str | None, text: str) -> None:
-        self.signature = (title, self._shape(url, text))
+        self.signature = (self._shape(url, title or ""), self._shape(url, text))
 
     def matches(self, url: str, title: str | None, text: str) -> bool:
-        if self.signature is None or title != self.signature[0]:
+        if self.signature is None or self._shape(url, title or "") != self.signature[0]:
             return False
         return self._shape(url, text) == self.signature[1]

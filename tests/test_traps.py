@@ -16,31 +16,45 @@ def test_url_shape_rules() -> None:
     )
 
 
-def test_query_variants_are_counted_per_path() -> None:
+def test_multi_parameter_query_variants_are_counted_per_path() -> None:
     rules = TrapRules(max_query_variants=3)
-    assert [rules.check_url(f"http://h/list?page={n}") is None for n in range(5)] == [
+    assert [rules.check_url(f"http://h/list?page={n}&sort=asc") is None for n in range(5)] == [
         True, True, True, False, False
     ]  # fmt: skip
-    assert rules.check_url("http://h/other?page=1") is None
+    assert rules.check_url("http://h/other?page=1&sort=asc") is None
+    # A wiki serves every page from one script with one parameter: that is no trap.
+    assert all(rules.check_url(f"http://h/doku.php?id=manual:p{n}") is None for n in range(500))
 
 
 def test_a_rule_at_zero_is_off() -> None:
     rules = TrapRules(max_url_length=0, max_segment_repeats=0, max_same_content=0)
     assert rules.check_url("http://h/" + "a/" * 10 + "x" * 3000) is None
-    assert all(rules.check_content("same") is None for _ in range(100))
+    assert all(rules.check_content("T", "same") is None for _ in range(100))
 
 
-def test_the_same_main_text_under_many_urls() -> None:
+def test_the_same_title_and_main_text_under_many_urls() -> None:
     rules = TrapRules(max_same_content=2)
-    assert [rules.check_content("h") is None for _ in range(3)] == [True, True, False]
-    assert rules.check_content("other") is None
+    assert [rules.check_content("T", "h") is None for _ in range(3)] == [True, True, False]
+    assert rules.check_content("T", "other") is None
+    # Stub pages share a main text but not a title.
+    assert all(rules.check_content(f"Class{n}", "stub") is None for n in range(40))
 
 
-def test_a_numbered_chain_grows_only_from_a_page_of_the_same_shape() -> None:
+def test_a_numbered_chain_grows_on_pages_that_mint_new_numbers() -> None:
     month = "http://h/docs/calendar/2026/11/"
     assert numbered_chain("http://h/docs/calendar/2026/12/", 7, month) == 8
+    # A link keeping the page's numbers carries its chain (a calendar alternating two shapes).
+    assert numbered_chain(month, 8, month + "week/") == 8
+    # Session ids in the path mint a new id per page.
+    session = "http://h/docs/s-3f9a1c2e-77b0-4d2a-9e1f-0c5d8b7a6e4f/intro"
+    assert (
+        numbered_chain(session, 3, "http://h/docs/s-91bc0d2e-1111-4d2a-9e1f-0c5d8b7a6e4f/p1") == 4
+    )
     # An index listing many numbered pages starts each of them at 0: PEP 1..8000 is no trap.
-    assert numbered_chain("http://h/peps/", 0, "http://h/peps/pep-0008/") == 0
+    assert (
+        numbered_chain("http://127.0.0.1:8000/peps/", 0, "http://127.0.0.1:8000/peps/pep-0008/")
+        == 0
+    )
     assert numbered_chain("http://h/docs/calendar/2026/12/", 7, "http://h/docs/about/") == 0
     rules = TrapRules(max_numbered_chain=50)
     assert rules.check_url(month, numbered_chain=50) is None
@@ -51,6 +65,12 @@ def test_many_numbered_urls_listed_by_one_page_are_not_a_trap() -> None:
     rules = TrapRules()
     assert all(rules.check_url(f"http://h/peps/pep-{n:04d}/") is None for n in range(8000))
     assert all(rules.check_url(f"http://h/docs/v{n}.0/index.html") is None for n in range(300))
+
+
+def test_a_soft_404_page_that_echoes_the_missing_path_in_its_title_is_recognised() -> None:
+    found = SoftNotFound()
+    found.learn("http://h/docs/docscrawl-missing-1", "docscrawl-missing-1 not found", "Sorry.")
+    assert found.matches("http://h/docs/guide.html", "guide.html not found", "Sorry.")
 
 
 def test_a_soft_404_page_that_echoes_the_missing_path_is_recognised() -> None:

@@ -85,6 +85,7 @@ class DocsSpider(scrapy.Spider):
         # Normalised URLs already turned into a request (or a stored page) in this crawl. Checking
         # here is far cheaper than building, fingerprinting and dupe-filtering a Request.
         self.seen = UrlKeySet()
+        self.requested = UrlKeySet()  # the seen URLs that became requests (not ledger entries)
         self.stored = UrlKeySet()
         # Sitemaps: those asked for, how many, and the URLs they listed that are not yet
         # scheduled (bounded by DOCSCRAWL_SITEMAP_MAX_URLS).
@@ -140,6 +141,7 @@ class DocsSpider(scrapy.Spider):
             if trap is not None:  # nothing to crawl: not even the sitemaps of such a site
                 yield self.unstored(self.start_url, models.TRAP, trap)
                 return
+            self.requested.add(key)
             yield self._page_request(self.start_url, depth=0)
         yield scrapy.Request(
             f"{base}{SoftNotFound.probe_path(self.scope.prefix)}",
@@ -210,17 +212,29 @@ class DocsSpider(scrapy.Spider):
             return
         self.crawler.signals.disconnect(self._robots_received, signal=signals.response_received)
         response.meta["sitemap_base"] = self._sitemap_base
-        for sitemap_request in self.parse_robots(response):
-            self.crawler.engine.crawl(sitemap_request)
+        outputs = list(self.parse_robots(response))
+        # Not a callback: requests go to the engine, ledger entries through a callback of a
+        # data: request (items reach the pipelines only as a callback's output).
+        entries = [output for output in outputs if not isinstance(output, scrapy.Request)]
+        for output in outputs:
+            if isinstance(output, scrapy.Request):
+                self.crawler.engine.crawl(output)
+        if entries:
+            self.crawler.engine.crawl(
+                scrapy.Request(
+                    "data:,", callback=lambda _: iter(entries), priority=20, dont_filter=True
+                )
+            )
 
-    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+    def parse_robots(self, response: Response) -> Iterator[Any]:
+        """The sitemaps robots.txt lists (or /sitemap.xml), as requests or ledger entries."""
         urls = list(sitemap_urls_from_robots(response.body, base_url=response.url))
         if not urls:
             urls = [f"{response.meta['sitemap_base']}/sitemap.xml"]
         for url in urls:
-            request = self._sitemap_request(url, hops=1)
-            if request is not None:
-                yield request
+            output = self._sitemap_request(url, hops=1)
+            if output is not None:
+                yield output
 
     def sitemap_unavailable(self, failure: Failure) -> Iterator[scrapy.Request]:
         request = failure.request
@@ -370,6 +384,7 @@ class DocsSpider(scrapy.Spider):
         elif (trap := self.traps.check_url(key, chain)) is not None:
             yield self.unstored(url, models.TRAP, trap)
         else:
+            self.requested.add(key)
             yield self._page_request(url, depth, chain)
 
     def unstored(
@@ -407,24 +422,27 @@ class DocsSpider(scrapy.Spider):
         Called by RedirectScopeMiddleware for every redirect hop, before robots.txt of the
         target is asked for: the target must be in the crawl's scope (scheme, host and port,
         and the path prefix for pages), not a URL of the chain (a loop), and not a URL this
-        job already fetches (a duplicate: the page is stored once, under that URL).
+        job already requested (a duplicate: the page is stored once, under that URL).
         """
         chain = request.meta.get("redirect_urls") or []
-        key = self.key(request.url)
-        if "sitemap_hops" in request.meta:
-            if urlsplit(key).netloc != self.scope.netloc:
-                return models.OFF_ORIGIN_REDIRECT, f"redirects to {request.url}, another origin"
+        target = normalize_url(request.url)
+        if "page_depth" not in request.meta:
+            # robots.txt and sitemaps may move within the site's host (http to https, say).
+            if urlsplit(target).hostname != self.scope.host:
+                return models.OFF_ORIGIN_REDIRECT, f"redirects to {request.url}, another host"
             return None
-        if any(self.key(url) == key for url in chain):
+        # A loop is the very same URL again; http://h/a -> https://h/a is one page moving.
+        if any(normalize_url(url) == target for url in chain):
             return models.REDIRECT_LOOP, f"redirects back to {request.url}"
+        if self.scheme_alias is None and chain:
+            self._learn_scheme(normalize_url(chain[0]), target)
+        key = self.key(request.url)
         if not self.scope.contains(key):
             return models.OFF_ORIGIN_REDIRECT, f"redirects to {request.url}, outside {self.scope}"
-        if self.scheme_alias is None and chain:
-            self._learn_scheme(normalize_url(chain[0]), normalize_url(request.url))
-            key = self.key(request.url)
-        if key in self.seen:
+        if key in self.requested and key != self.key(chain[0]):
             return models.DUPLICATE, f"redirects to {request.url}, which this job fetches too"
         self.seen.add(key)
+        self.requested.add(key)
         trap = self.traps.check_url(key)
         if trap is not None:
             return models.TRAP, f"redirects to {request.url}: {trap}"
@@ -457,7 +475,7 @@ class DocsSpider(scrapy.Spider):
                 url, models.SOFT_404, "answered 200 with the site's page for a missing URL"
             )
             return
-        trap = self.traps.check_content(page.content_hash)
+        trap = self.traps.check_content(page.title, page.content_hash)
         if trap is not None:
             yield self.unstored(url, models.TRAP, trap, response.status)
             return
@@ -554,8 +572,12 @@ class DocsSpider(scrapy.Spider):
         ):
             return f"served as {content_type.decode('latin-1') or 'no content type'}, not HTML"
         head = response.body[:1024]
-        utf16 = head.startswith((b"\xff\xfe", b"\xfe\xff"))  # NUL bytes are its text
-        if head.startswith(BINARY_SIGNATURES) or (b"\x00" in head and not utf16):
+        # In UTF-16 or UTF-32 text (with a BOM or a declared charset) NUL bytes are characters.
+        wide = head.startswith((b"\xff\xfe", b"\xfe\xff")) or (
+            isinstance(response, TextResponse)
+            and response.encoding.lower().startswith(("utf-16", "utf-32"))
+        )
+        if head.startswith(BINARY_SIGNATURES) or (b"\x00" in head and not wide):
             return "served as HTML, but the body is binary data"
         return None
 
