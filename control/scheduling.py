@@ -9,7 +9,7 @@ import uuid
 from typing import Any
 
 from control import jobs, processes
-from control.exceptions import DocscrawlError, ScrapydUnavailable
+from control.exceptions import DocscrawlError, Interrupted, ScrapydUnavailable
 from control.scrapyd import ScrapydNode, ScrapydTarget
 from docscrawl import models
 from docscrawl.models import Job
@@ -36,7 +36,8 @@ def schedule_crawl(
 ) -> tuple[Job, str]:
     """Record a pending job and queue the docs spider for it on Scrapyd.
 
-    A failed schedule leaves the job ``failed`` with the reason, never a phantom ``pending``.
+    A failed schedule leaves the job ``failed`` with the reason, an interrupted one (Ctrl+C)
+    ``cancelled``: never a phantom ``pending``.
     """
     job = jobs.create_job(
         url,
@@ -55,12 +56,38 @@ def schedule_resume(target: ScrapydTarget, location: str, job: Job) -> str:
 
 
 def _schedule(target: ScrapydTarget, location: str, job: Job, resume: bool = False) -> str:
+    try:
+        return _hand_to_scrapyd(target, location, job, resume)
+    except DocscrawlError as exc:
+        _end_unscheduled(job, models.FAILED, f"could not be scheduled: {exc}")
+        raise
+    except KeyboardInterrupt:
+        # The request may have reached Scrapyd: if the crawl starts after all, it finds the job
+        # finished in the store and closes at once.
+        reason = f"scheduling on {target.url} was interrupted (Ctrl+C)"
+        _end_unscheduled(job, models.CANCELLED, reason)
+        raise Interrupted(f"Job {job.id} cancelled: {reason}.") from None
+
+
+def _end_unscheduled(job: Job, status: str, reason: str) -> None:
+    with models.write_transaction():
+        Job.update(status=status, finish_reason=reason, finished_at=models.utcnow()).where(
+            (Job.id == job.id) & (Job.status << models.ACTIVE_STATUSES)
+        ).execute()
+
+
+def _hand_to_scrapyd(target: ScrapydTarget, location: str, job: Job, resume: bool) -> str:
     node = ScrapydNode(target)
     jobid = scrapyd_job_id(job.id)
     with models.write_transaction():
-        Job.update(scrapyd_job_id=jobid, node=node.url, log_url=node.log_url(jobid)).where(
-            Job.id == job.id
-        ).execute()
+        # heartbeat_at: when it was handed to the node; reconcile's grace for a pending job that
+        # Scrapyd does not list yet (or no longer) counts from here.
+        Job.update(
+            scrapyd_job_id=jobid,
+            node=node.url,
+            log_url=node.log_url(jobid),
+            heartbeat_at=models.utcnow(),
+        ).where(Job.id == job.id).execute()
     # The crawl process runs in Scrapyd's working directory: give it the absolute store.
     # Never the password: Scrapyd's web UI and logs show what it is given.
     store = models.without_password(models.resolve_location(location))
@@ -72,16 +99,7 @@ def _schedule(target: ScrapydTarget, location: str, job: Job, resume: bool = Fal
         "max_depth": job.max_depth,
         "resume": "1" if resume else None,
     }
-    try:
-        node.schedule(jobid, spider_args, crawl_settings)
-    except DocscrawlError as exc:
-        with models.write_transaction():
-            Job.update(
-                status=models.FAILED,
-                finish_reason=f"could not be scheduled: {exc}",
-                finished_at=models.utcnow(),
-            ).where(Job.id == job.id).execute()
-        raise
+    node.schedule(jobid, spider_args, crawl_settings)
     return jobid
 
 
@@ -128,9 +146,10 @@ class ScrapydView:
         if self.unreachable is not None:
             return None  # the node is down: the pid and the heartbeat decide
         if found is None:
-            if job.status == models.PENDING and job.pid is None:
-                # Never started, and Scrapyd no longer has it queued (Scrapyd restarted).
-                return False
+            if jobs.never_started(job):
+                # Scrapyd does not have it queued: it restarted, or lost or never got the
+                # schedule. Not before the grace period: a schedule may be on its way.
+                return not jobs.waited_too_long(job)
             # A running crawl that Scrapyd forgot (Scrapyd restarted): an orphan. Let the pid
             # or the heartbeat say whether it still lives.
             return None

@@ -203,3 +203,87 @@ def test_bad_global_options(cli: Cli, tmp_path: Path, global_args: list[str], sa
     )  # fmt: skip
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     assert says in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("sql", "says"),
+    [
+        ("DELETE FROM store_meta", "it records no schema version"),
+        ("UPDATE store_meta SET value = 'abc'", "its schema version 'abc' is not a number"),
+    ],
+)
+def test_damaged_schema_version(cli: Cli, store: Store, sql: str, says: str) -> None:
+    assert cli("list").returncode == 0
+    store.rows(sql)
+    before = store.rows("SELECT * FROM store_meta")
+    for command in (["list"], ["crawl", "--url", "http://127.0.0.1:9/", "--quiet"]):
+        result = cli(*command)
+        assert_clean_error(result, 1)
+        assert result.stderr.startswith(f"Error: The store {store.path} cannot be used: {says}")
+    assert store.rows("SELECT * FROM store_meta") == before
+    assert store.value("SELECT COUNT(*) FROM job") == 0
+
+
+def test_store_url_of_an_engine_docscrawl_does_not_support(cli: Cli, tmp_path: Path) -> None:
+    import subprocess
+
+    from conftest import DOCSCRAWL
+
+    proc = subprocess.run(
+        [DOCSCRAWL, "--db", "mysql://u:pw@127.0.0.1:1/x", "list"],
+        env=cli.env, cwd=tmp_path, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert_clean_error(proc, 1)
+    assert proc.stderr == (
+        "Error: The store mysql://u:***@127.0.0.1:1/x cannot be used: MySQL driver not "
+        "installed, and docscrawl supports only SQLite (a file path or sqlite:///PATH) and "
+        "PostgreSQL (postgresql://).\n"
+    )
+
+
+def test_store_made_read_only_during_a_crawl(slow_site) -> None:
+    """The crawl keeps the connection it opened and stores every page; what the CLI does after
+    it only reads, so its exit code is the job's recorded outcome (completed: 0)."""
+    import os
+    import shutil
+    import subprocess
+    import tempfile
+
+    from conftest import DOCSCRAWL, clean_env, wait_for
+
+    url, _ = slow_site
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() == 0 and not setpriv:
+        pytest.skip("needs setpriv to drop root privileges (root writes read-only files)")
+    prefix = (
+        [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"] if os.geteuid() == 0 else []
+    )
+    shared = Path(tempfile.mkdtemp(prefix="docscrawl-ro-"))
+    try:
+        shared.chmod(0o777)
+        store = Store(shared / "s.db")
+        proc = subprocess.Popen(
+            [*prefix, DOCSCRAWL, "--db", str(store.path), "crawl", "--url", url, "--quiet",
+             "--max-pages", "30"],
+            env=clean_env(), cwd=shared, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        try:
+            wait_for(lambda: (store.job(1).get("pages") or 0) >= 1, timeout=60)
+            # The crawl's connections stay writable; one opened now is read-only (the WAL's
+            # -shm too: then even the BEGIN IMMEDIATE of a write transaction fails).
+            for path in shared.glob("s.db*"):
+                path.chmod(0o444)
+            out, err = proc.communicate(timeout=120)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        job = store.job(1)
+        assert job["status"] == "completed", (job, err)
+        assert job["pages"] == 30 == store.value("SELECT COUNT(*) FROM page WHERE job_id = 1")
+        assert proc.returncode == 0, err
+        assert "Traceback" not in err
+        assert out.splitlines()[-1].startswith("Job 1 completed: 30 pages")
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
