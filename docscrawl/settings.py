@@ -94,6 +94,8 @@ DOCSCRAWL_TRAP_MAX_QUERY_VARIANTS = 100  # multi-parameter query strings for one
 # Pages in a row each found only on one before it, with a number or id that one did not have
 # (an endless /calendar/2026/12/, ?page=7, /s-<session id>/).
 DOCSCRAWL_TRAP_MAX_NUMBERED_CHAIN = 100
+# URLs of one shape (numbers and ids blanked) found on pages with other numbers.
+DOCSCRAWL_TRAP_MAX_NUMBERED_SHAPE = 500
 DOCSCRAWL_TRAP_MAX_SAME_CONTENT = 20  # pages with one title and main text (a soft-404 site)
 # Sitemap index nesting, sitemap files and sitemap URLs one crawl reads at most.
 DOCSCRAWL_SITEMAP_MAX_DEPTH = 4

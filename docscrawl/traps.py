@@ -33,6 +33,7 @@ class TrapRules:
         max_query_params: int = 12,
         max_query_variants: int = 100,
         max_numbered_chain: int = 100,
+        max_numbered_shape: int = 500,
         max_same_content: int = 20,
     ):
         self.max_url_length = max_url_length
@@ -41,6 +42,8 @@ class TrapRules:
         self.max_query_params = max_query_params
         self.max_query_variants = max_query_variants
         self.max_numbered_chain = max_numbered_chain
+        self.max_numbered_shape = max_numbered_shape
+        self._numbered_shapes: Counter[int] = Counter()
         self.max_same_content = max_same_content
         # Counters keyed by hash: a big crawl sees a million URLs.
         self._query_variants: Counter[int] = Counter()
@@ -55,6 +58,7 @@ class TrapRules:
             max_query_params=settings.getint("DOCSCRAWL_TRAP_MAX_QUERY_PARAMS"),
             max_query_variants=settings.getint("DOCSCRAWL_TRAP_MAX_QUERY_VARIANTS"),
             max_numbered_chain=settings.getint("DOCSCRAWL_TRAP_MAX_NUMBERED_CHAIN"),
+            max_numbered_shape=settings.getint("DOCSCRAWL_TRAP_MAX_NUMBERED_SHAPE"),
             max_same_content=settings.getint("DOCSCRAWL_TRAP_MAX_SAME_CONTENT"),
         )
 
@@ -107,6 +111,17 @@ class TrapRules:
                 f"found only on one before it with new numbers, more than "
                 f"{self.max_numbered_chain} (DOCSCRAWL_TRAP_MAX_NUMBERED_CHAIN)"
             )
+        if self.max_numbered_shape and numbered_chain > 0:
+            # A chain bounds how deep minted numbers go, not how wide: five links per page
+            # under fresh session ids grow a tree. Count the URLs of one shape found that way.
+            shape = hash(TOKEN.sub(_blank_numbered, f"{parts.path}?{parts.query}"))
+            if self._numbered_shapes[shape] >= self.max_numbered_shape:
+                return (
+                    f"more than {self.max_numbered_shape} URLs like "
+                    f"{TOKEN.sub(_blank_numbered, parts.path)}, each found on a page with other "
+                    "numbers (DOCSCRAWL_TRAP_MAX_NUMBERED_SHAPE)"
+                )
+            self._numbered_shapes[shape] += 1
         return None
 
     def check_content(self, title: str | None, content_hash: str) -> str | None:
@@ -126,6 +141,10 @@ class TrapRules:
                 "(DOCSCRAWL_TRAP_MAX_SAME_CONTENT)"
             )
         return None
+
+
+def _blank_numbered(token: re.Match[str]) -> str:
+    return "N" if DIGIT.search(token[0]) else token[0]
 
 
 def numbered_tokens(key: str) -> frozenset[str]:

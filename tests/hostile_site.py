@@ -12,6 +12,7 @@ afterwards::
 from __future__ import annotations
 
 import functools
+import gzip
 import random
 import re
 import socket
@@ -19,6 +20,7 @@ import struct
 import sys
 import threading
 import time
+import uuid
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -329,7 +331,68 @@ def _slow(site: HostileSite, path: str, query: Query) -> Reply | None:
     return reply
 
 
+def _session_ids(site: HostileSite, path: str, query: Query) -> Reply | None:
+    # Every page links to five pages under a session id minted for that response.
+    if path == START:
+        return redirect(f"/docs/s-{uuid.uuid4()}/intro")
+    if re.fullmatch(r"/docs/s-[0-9a-f-]{36}/(intro|p\d)", path):
+        session = uuid.uuid4()
+        return page(f"Session page {path}", path, [f"/docs/s-{session}/p{n}" for n in range(5)])
+    return None
+
+
+def _robots_sitemaps(site: HostileSite, path: str, query: Query) -> Reply | None:
+    # robots.txt names a sitemap on another port first; the real one, gzipped, lists 5 pages
+    # that no page links to.
+    if path == "/robots.txt":
+        body = (
+            f"User-agent: *\nSitemap: {site.base.rsplit(':', 1)[0]}:9/sitemap.xml\n"
+            f"Sitemap: {site.base}/docs/sitemap.xml.gz\n"
+        )
+        return Reply(body=body.encode(), content_type="text/plain")
+    if path == "/docs/sitemap.xml.gz":
+        entries = "".join(f"<url><loc>{site.base}/docs/o{i}.html</loc></url>" for i in range(5))
+        xml = f'<?xml version="1.0"?><urlset xmlns="{_SITEMAP_NS}">{entries}</urlset>'
+        return Reply(body=gzip.compress(xml.encode()), content_type="application/x-gzip")
+    if (i := _number(r"/docs/o(\d+)\.html", path, 0, 4)) is not None:
+        return page(f"Orphan {i}", path, [START])
+    return _home(site, path, [])
+
+
+def _stubs(site: HostileSite, path: str, query: Query) -> Reply | None:
+    # API reference: 40 class pages with the same one-line main text, each with its own title
+    # and its own method page.
+    if path == START:
+        return page("API reference", path, [f"/docs/cls{i}.html" for i in range(40)])
+    if (i := _number(r"/docs/cls(\d+)\.html", path, 0, 39)) is not None:
+        body = (
+            f"<!doctype html><html><head><title>Class{i}</title></head><body><main>"
+            f"<p>Deprecated. See the methods below.</p><a href='m{i}.html'>m</a></main></body>"
+            "</html>"
+        )
+        return Reply(body=body.encode())
+    if (i := _number(r"/docs/m(\d+)\.html", path, 0, 39)) is not None:
+        return page(f"Method {i}", path, [START])
+    return None
+
+
+def _redirect_to_met(site: HostileSite, path: str, query: Query) -> Reply | None:
+    # /docs/a (depth 1) links to /docs/target (depth 2); /docs/r (depth 1) redirects there late.
+    if path == "/docs/r":
+        time.sleep(1.0)
+        return redirect("/docs/target")
+    if path == "/docs/a":
+        return page("A", path, ["/docs/target"])
+    if path == "/docs/target":
+        return page("Target", path, [START])
+    return _home(site, path, ["/docs/a", "/docs/r"])
+
+
 MODES: dict[str, Callable[[HostileSite, str, Query], Reply | None]] = {
+    "session-ids": _session_ids,
+    "robots-sitemaps": _robots_sitemaps,
+    "stubs": _stubs,
+    "redirect-to-met": _redirect_to_met,
     "canonical-all": _canonical_all,
     "canonical-other": _canonical_other,
     "calendar": _calendar,

@@ -243,3 +243,37 @@ def test_robots_and_out_of_scope_links_are_in_the_ledger(cli: Cli, store: Store,
     assert counts["out_of_scope"] > 0 and counts["http_status"] == details["errors"]
     listed = json.loads(cli("skipped", "--job", "1", "--json").stdout)
     assert sum(counts.values()) == len(listed)
+
+
+# --- what the review found -----------------------------------------------------------------------
+
+
+def test_session_ids_in_the_path_end_by_themselves(cli: Cli, store: Store) -> None:
+    with HostileSite("session-ids") as site:
+        result = crawl(cli, site.url)
+    assert result.returncode == 0, result.stderr
+    assert store.value("SELECT COUNT(*) FROM page") <= 1000  # DOCSCRAWL_TRAP_MAX_NUMBERED_SHAPE
+    assert any("each found on a page with other" in r for r in ledger(store, "trap").values())
+
+
+def test_an_off_origin_sitemap_does_not_hide_the_next_one(cli: Cli, store: Store) -> None:
+    with HostileSite("robots-sitemaps") as site:
+        assert crawl(cli, site.url).returncode == 0
+    assert {f"/docs/o{i}.html" for i in range(5)} <= paths(store)  # from the gzipped sitemap
+    assert set(ledger(store, "out_of_scope")) == {site.base.rsplit(":", 1)[0] + ":9/sitemap.xml"}
+
+
+def test_stub_pages_with_one_main_text_are_all_stored(cli: Cli, store: Store) -> None:
+    with HostileSite("stubs") as site:
+        assert crawl(cli, site.url).returncode == 0
+    assert store.value("SELECT COUNT(*) FROM page") == 81  # the index, 40 classes, 40 methods
+    assert ledger(store, "trap") == {}
+
+
+def test_a_redirect_to_a_url_only_met_beyond_the_depth_is_fetched(cli: Cli, store: Store) -> None:
+    with HostileSite("redirect-to-met") as site:
+        assert crawl(cli, site.url, "--max-depth", "1").returncode == 0
+    assert "/docs/target" in paths(store)
+    assert ledger(store, "duplicate") == {}
+    why = cli("skipped", "--job", "1", "--url", site.base + "/docs/r")
+    assert "as " + site.base + "/docs/target" in why.stdout

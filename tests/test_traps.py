@@ -88,3 +88,13 @@ def test_a_soft_404_page_that_echoes_the_missing_path_is_recognised() -> None:
 
 def test_without_a_probe_answer_nothing_is_a_soft_404() -> None:
     assert not SoftNotFound().matches("http://h/docs/", None, "")
+
+
+def test_urls_of_one_shape_found_through_minted_numbers_are_bounded() -> None:
+    rules = TrapRules(max_numbered_shape=3)
+    urls = [f"http://h/docs/s-{n}a{n}/p1" for n in range(5)]
+    assert [rules.check_url(url, numbered_chain=1) is None for url in urls] == [
+        True, True, True, False, False
+    ]  # fmt: skip
+    # Listed by an index (chain 0), any number of them.
+    assert all(rules.check_url(f"http://h/peps/pep-{n:04d}/") is None for n in range(2000))
