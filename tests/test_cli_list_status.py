@@ -66,7 +66,8 @@ def test_list_filters(two_jobs: Cli) -> None:
 def test_status_json(two_jobs: Cli, store: Store) -> None:
     details = two_jobs("status", "--job", "2", "--json").json()
     assert STATUS_FIELDS <= set(details)
-    assert details["pages"] == 7 and details["errors"] == 0
+    errors = "SELECT COUNT(*) FROM crawl_error WHERE job_id = 2 AND kind = 'http_status'"
+    assert details["pages"] == 7 and details["errors"] == store.value(errors)
     assert details["finish_reason"] == "max_pages"
     assert details["pid"] == store.job(2)["pid"] and details["node"]
     assert details["log_url"].endswith("logs/job-2.log")
