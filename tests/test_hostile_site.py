@@ -227,3 +227,35 @@ def test_slow():
         assert get(site, "/docs/p20.html")[0] == 200
         assert time.monotonic() - started >= 0.3
         assert get(site, "/docs/p21.html")[0] == 404
+
+
+def test_session_ids():
+    with HostileSite("session-ids") as site:
+        status, headers, _ = get(site, "/docs/")
+        assert status == 302 and re.fullmatch(r"/docs/s-[0-9a-f-]{36}/intro", headers["location"])
+        first = {link for link in links(get(site, headers["location"])[2]) if "/s-" in link}
+        second = {link for link in links(get(site, headers["location"])[2]) if "/s-" in link}
+        assert len(first) == 5 and first.isdisjoint(second)  # a fresh session per response
+
+
+def test_robots_sitemaps():
+    import gzip
+
+    with HostileSite("robots-sitemaps") as site:
+        robots = get(site, "/robots.txt")[2].decode()
+        assert robots.index(":9/sitemap.xml") < robots.index("/docs/sitemap.xml.gz")
+        xml = gzip.decompress(get(site, "/docs/sitemap.xml.gz")[2]).decode()
+        assert xml.count("<loc>") == 5 and get(site, "/docs/o4.html")[0] == 200
+
+
+def test_stubs():
+    with HostileSite("stubs") as site:
+        one, two = get(site, "/docs/cls1.html")[2], get(site, "/docs/cls2.html")[2]
+        assert main_text(one).split("<a")[0] == main_text(two).split("<a")[0]
+        assert b"<title>Class1</title>" in one and get(site, "/docs/m39.html")[0] == 200
+
+
+def test_redirect_to_met():
+    with HostileSite("redirect-to-met") as site:
+        assert get(site, "/docs/r")[1]["location"] == "/docs/target"
+        assert "/docs/target" in links(get(site, "/docs/a")[2])
