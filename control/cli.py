@@ -50,7 +50,7 @@ class DocscrawlGroup(click.Group):
             config = ctx.find_object(Config)
             where = models.describe_location(config.db) if config else "the store"
             # Drivers (psycopg2) add DETAIL and HINT lines, and may echo the connection string.
-            reason = models.describe_location(str(exc).strip().splitlines()[0]).rstrip(".")
+            reason = models.describe_location(models.first_line(exc))
             if "readonly" in reason:
                 message = f"The store {where} is read-only; docscrawl needs to write to it."
             else:

@@ -22,7 +22,7 @@ from control.exceptions import (
     StoreUnavailable,
     UnknownJob,
 )
-from docscrawl import models
+from docscrawl import job_state, models
 from docscrawl.models import Job
 
 # A job whose heartbeat is older than this, and whose process we cannot check directly (its
@@ -77,18 +77,15 @@ def create_job(
     settings: dict[str, Any] | None = None,
 ) -> Job:
     """Record a new pending job; a foreground job is owned by this process from the start."""
-    client = models.get_or_create_client(client_name)
-    fields = _this_process() if mode == "sync" else {}
-    with models.write_transaction():
-        return Job.create(
-            client=client,
-            url=url,
-            mode=mode,
-            max_pages=max_pages,
-            max_depth=max_depth,
-            settings=settings or {},
-            **fields,
-        )
+    return job_state.create(
+        models.get_or_create_client(client_name),
+        url,
+        mode=mode,
+        max_pages=max_pages,
+        max_depth=max_depth,
+        settings=settings,
+        process=_this_process() if mode == "sync" else None,
+    )
 
 
 def _this_process() -> dict[str, Any]:
@@ -199,21 +196,19 @@ def _why_gone(job: Job, probes: list[LivenessProbe]) -> str | None:
     return None
 
 
-def _finish_gone_job(job: Job, reason: str) -> Reconciled | None:
-    with models.write_transaction():
-        current = Job.get_by_id(job.id)
-        if current.status not in models.ACTIVE_STATUSES:
-            return None  # it finished on its own meanwhile
-        cancelled = current.status == models.CANCELLING or current.cancel_requested_at is not None
-        status = models.CANCELLED if cancelled else models.FAILED
-        before = "while cancelling" if cancelled else f"while {current.status}"
-        current.status = status
-        current.finish_reason = f"{reason} {before}"
-        # It stopped at some point after its last sign of life; that is the best end time known.
-        current.finished_at = current.heartbeat_at or models.utcnow()
-        current.queued = 0
-        current.save()
-    return Reconciled(job.id, status, current.finish_reason)
+def _finish_gone_job(job: Job, why: str) -> Reconciled | None:
+    # It stopped at some point after its last sign of life; that is the best end time known.
+    change = job_state.finish(
+        job.id,
+        lambda current: job_state.stop_outcome(
+            current, failed=f"{why} while {current.status}", cancelled=f"{why} while cancelling"
+        ),
+        finished_at=job.heartbeat_at,
+    )
+    if not change.applied:
+        return None  # it finished on its own meanwhile
+    current = get_job(job.id)
+    return Reconciled(job.id, current.status, current.finish_reason)
 
 
 # --- cancel --------------------------------------------------------------------------------------
@@ -331,11 +326,7 @@ def _cancel_on_unreachable_node(job: Job, force: bool, exc: ScrapydUnavailable) 
 
 
 def _request_cancel(job: Job) -> None:
-    with models.write_transaction():
-        Job.update(
-            status=models.CANCELLING,
-            cancel_requested_at=peewee.fn.COALESCE(Job.cancel_requested_at, models.utcnow()),
-        ).where((Job.id == job.id) & (Job.status << models.ACTIVE_STATUSES)).execute()
+    job_state.request_cancel(job.id)
 
 
 def _signal_job(job: Job, signum: int) -> bool:
@@ -378,15 +369,11 @@ def _force_finished(job: Job) -> CancelResult:
 
 def mark_cancelled(job_id: int, reason: str, force: bool = False) -> Job:
     """Record the job as cancelled (if still active, or whatever its state with force)."""
-    with models.write_transaction():
-        job = Job.get_by_id(job_id)
-        if force or job.status in models.ACTIVE_STATUSES:
-            job.status = models.CANCELLED
-            job.finish_reason = reason
-            job.finished_at = job.finished_at if force and job.finished_at else models.utcnow()
-            job.queued = 0
-            job.save()
-    return job
+    if force:
+        job_state.force_cancel(job_id, reason)
+    else:
+        job_state.finish(job_id, job_state.Outcome(models.CANCELLED, reason))
+    return get_job(job_id)
 
 
 def _ended_sentence(job: Job) -> str:
@@ -413,26 +400,10 @@ def begin_resume(job_id: int, *, mode: str, probes: Iterable[LivenessProbe] = ()
         raise InvalidRequest(
             f"Job {job.id} is {job.status}; only a cancelled or failed job can be resumed."
         )
-    fields: dict[str, Any] = {
-        "status": models.PENDING,
-        "mode": mode,
-        "resumes": Job.resumes + 1,
-        "finished_at": None,
-        "finish_reason": None,
-        "cancel_requested_at": None,
-        "heartbeat_at": None,
-        "pid": None,
-        "process_started_at": None,
-    }
-    if mode == "sync":
-        fields.update(_this_process())
-    with models.write_transaction():
-        moved = (
-            Job.update(**fields)
-            .where((Job.id == job.id) & (Job.status << [models.CANCELLED, models.FAILED]))
-            .execute()
-        )
-    if not moved:
+    change = job_state.resume(
+        job.id, mode=mode, process=_this_process() if mode == "sync" else None
+    )
+    if not change.applied:
         raise InvalidRequest(f"Job {job.id} is already being resumed.")
     return get_job(job.id)
 
@@ -472,6 +443,8 @@ def job_details(job: Job) -> dict[str, Any]:
         **job_summary(job),
         "errors": job.errors,
         "skipped": job.skipped or {},  # URLs not stored, by reason (`docscrawl skipped`)
+        # Pages stored with part of their extraction failed, by stage (docscrawl.extraction).
+        "extraction_failures": job.extraction_failures or {},
         "queued": job.queued,
         "rate": _round(rate),
         "estimated_total": job.estimated_total,

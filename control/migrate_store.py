@@ -133,20 +133,15 @@ def migrate_store(source: str, target: str, *, batch_size: int = BATCH_SIZE) -> 
     except peewee.IntegrityError as exc:
         raise StoreMigrationError(
             f"The target {report.target} already holds rows that clash with the source's "
-            f"({_first_line(exc)}); copy into an empty database."
+            f"({models.first_line(exc)}); copy into an empty database."
         ) from exc
     except (peewee.DatabaseError, sqlite3.DatabaseError) as exc:
         raise StoreMigrationError(
-            f"Copying {report.source} to {report.target} failed: {_first_line(exc)}."
+            f"Copying {report.source} to {report.target} failed: {models.first_line(exc)}."
         ) from exc
     finally:
         source_db.close()
     return report
-
-
-def _first_line(exc: Exception) -> str:
-    lines = str(exc).strip().splitlines() or [type(exc).__name__]
-    return " ".join(lines[0].split()).rstrip(".")
 
 
 def _open_source(location: str, shown: str) -> peewee.Database:
@@ -167,7 +162,7 @@ def _check_source(db: peewee.Database, shown: str) -> None:
         tables = set(db.get_tables())
     except (peewee.DatabaseError, sqlite3.DatabaseError) as exc:
         raise StoreMigrationError(
-            f"{shown} is not a docscrawl store ({_first_line(exc)})."
+            f"{shown} is not a docscrawl store ({models.first_line(exc)})."
         ) from exc
     missing = [m._meta.table_name for m in TABLES if m._meta.table_name not in tables]
     if "store_meta" in missing:

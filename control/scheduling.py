@@ -11,7 +11,7 @@ from typing import Any
 from control import jobs, processes
 from control.exceptions import DocscrawlError, Interrupted, ScrapydUnavailable
 from control.scrapyd import ScrapydNode, ScrapydTarget
-from docscrawl import models
+from docscrawl import job_state, models
 from docscrawl.models import Job
 
 logger = logging.getLogger(__name__)
@@ -70,24 +70,18 @@ def _schedule(target: ScrapydTarget, location: str, job: Job, resume: bool = Fal
 
 
 def _end_unscheduled(job: Job, status: str, reason: str) -> None:
-    with models.write_transaction():
-        Job.update(status=status, finish_reason=reason, finished_at=models.utcnow()).where(
-            (Job.id == job.id) & (Job.status << models.ACTIVE_STATUSES)
-        ).execute()
+    if status == models.CANCELLED:
+        job_state.finish(job.id, job_state.Outcome(status, reason))
+    else:  # a cancel asked meanwhile still decides
+        job_state.finish(
+            job.id, lambda current: job_state.stop_outcome(current, failed=reason, cancelled=reason)
+        )
 
 
 def _hand_to_scrapyd(target: ScrapydTarget, location: str, job: Job, resume: bool) -> str:
     node = ScrapydNode(target)
     jobid = scrapyd_job_id(job.id)
-    with models.write_transaction():
-        # heartbeat_at: when it was handed to the node; reconcile's grace for a pending job that
-        # Scrapyd does not list yet (or no longer) counts from here.
-        Job.update(
-            scrapyd_job_id=jobid,
-            node=node.url,
-            log_url=node.log_url(jobid),
-            heartbeat_at=models.utcnow(),
-        ).where(Job.id == job.id).execute()
+    job_state.assign(job.id, log_url=node.log_url(jobid), node=node.url, scrapyd_job_id=jobid)
     # The crawl process runs in Scrapyd's working directory: give it the absolute store.
     # Never the password: Scrapyd's web UI and logs show what it is given.
     store = models.without_password(models.resolve_location(location))
@@ -174,12 +168,8 @@ class ScrapydView:
                 return False, None  # it runs here: we can still stop it by its pid
             raise
         if previous == "pending":
-            with models.write_transaction():
-                Job.update(
-                    status=models.CANCELLED,
-                    finish_reason="removed from Scrapyd's queue before it started",
-                    finished_at=models.utcnow(),
-                ).where((Job.id == job.id) & (Job.status << models.ACTIVE_STATUSES)).execute()
+            reason = "removed from Scrapyd's queue before it started"
+            job_state.finish(job.id, job_state.Outcome(models.CANCELLED, reason))
             return True, f"Job {job.id} removed from Scrapyd's queue and cancelled."
         return previous == "running", None
 

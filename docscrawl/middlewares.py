@@ -38,7 +38,7 @@ class ConditionalRequestsMiddleware:
         return middleware
 
     def spider_opened(self, spider: Spider) -> None:
-        models.open_store(self.location)
+        models.open_crawl_store(self.location)
         job = models.Job.get_by_id(int(spider.job_id))
         Page = models.Page
         query = Page.select(Page.url, Page.etag, Page.last_modified).where(

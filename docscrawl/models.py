@@ -22,7 +22,7 @@ from playhouse.db_url import connect as connect_url
 
 from docscrawl import redact
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # Job statuses. ACTIVE ones have (or are about to have) a live process.
 PENDING = "pending"
@@ -117,6 +117,9 @@ class Job(BaseModel):
     resumes = peewee.IntegerField(default=0)  # how many times the job was resumed
     # URLs the job did not store, counted by reason (every one, even past the ledger's row cap).
     skipped = JSONField(default=dict)
+    # Pages whose extraction partly failed, by stage (docscrawl.extraction), from the crawl's
+    # stats: a page is stored with what could be extracted, and the count says how often.
+    extraction_failures = JSONField(default=dict)
 
 
 class Page(BaseModel):
@@ -252,9 +255,18 @@ def _add_ledger_kinds(db: peewee.Database) -> None:
     db.execute_sql("ALTER TABLE job ADD COLUMN skipped TEXT NOT NULL DEFAULT '{}'")
 
 
+def _add_extraction_failures(db: peewee.Database) -> None:
+    db.execute_sql("ALTER TABLE job ADD COLUMN extraction_failures TEXT NOT NULL DEFAULT '{}'")
+
+
 # Schema migrations: version -> function(db) that brings version-1 to version. Version 1 is the
 # initial schema, created from the models. Append here; never edit a released step.
-MIGRATIONS: dict[int, Any] = {2: _add_frontier, 3: _add_job_pages, 4: _add_ledger_kinds}
+MIGRATIONS: dict[int, Any] = {
+    2: _add_frontier,
+    3: _add_job_pages,
+    4: _add_ledger_kinds,
+    5: _add_extraction_failures,
+}
 
 
 def slugify(name: str) -> str:
@@ -348,6 +360,19 @@ def open_store(location: str, *, create: bool = True) -> peewee.Database:
     return db
 
 
+def open_crawl_store(location: str) -> peewee.Database:
+    """The store of this crawl process: opened by whichever component asks first (pipeline,
+    middleware, extension), then shared, so the process holds one connection and binds the
+    models once."""
+    location = resolve_location(location)
+    db = _crawl_stores.get(location)
+    if db is None or db.is_closed() or database.obj is not db:
+        db = _crawl_stores[location] = open_store(location)
+    return db
+
+
+_crawl_stores: dict[str, peewee.Database] = {}
+
 SUPPORTED_STORES = "SQLite (a file path or sqlite:///PATH) and PostgreSQL (postgresql://)"
 
 
@@ -374,11 +399,21 @@ def _check_store_file(path: str) -> None:
     )
 
 
+def first_line(error: BaseException | str) -> str:
+    """The first line of an error's message, spaces collapsed, without a final full stop.
+
+    Drivers' messages span lines (psycopg2: "... failed: Connection refused\n\tIs the server
+    running ...?", then DETAIL and HINT lines); the first keeps an error to one sentence. An
+    exception with no message gives its type's name.
+    """
+    text = str(error).strip()
+    if not text and isinstance(error, BaseException):
+        text = type(error).__name__
+    return " ".join(text.splitlines()[0].split()).rstrip(".") if text else ""
+
+
 def _explain(location: str, exc: Exception) -> str:
-    # psycopg2's messages span lines ("... failed: Connection refused\n\tIs the server
-    # running ...?"): keep the first line so the error stays one sentence.
-    lines = str(exc).strip().splitlines() or [type(exc).__name__]
-    message = " ".join(lines[0].split()).rstrip(".")
+    message = first_line(exc)
     for password in redact.passwords(location):  # a driver may echo its parameters
         # Whole words only: a one-letter password must not mangle the rest of the message.
         message = re.sub(rf"(?<!\w){re.escape(password)}(?!\w)", redact.MASK, message)

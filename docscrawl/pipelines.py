@@ -12,7 +12,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from docscrawl import models
+from docscrawl import job_state, models
 from docscrawl.items import CrawlErrorItem, NotModifiedItem, PageItem
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class PageStorePipeline:
         return pipeline
 
     def open_spider(self) -> None:
-        models.open_store(self.location)
+        models.open_crawl_store(self.location)
         job = models.Job.get_by_id(int(self.crawler.spider.job_id))
         self.job_id = job.id
         self.client_id = job.client_id
@@ -154,6 +154,7 @@ class PageStorePipeline:
                         Page.id == page_id
                     ).execute()
                     sightings.append((page_id, models.UNCHANGED, content_hash))
+            new_to_job = self._not_yet_seen([page_id for page_id, _, _ in sightings])
             if sightings:
                 JobPage.insert_many(
                     [
@@ -168,19 +169,32 @@ class PageStorePipeline:
                 models.CrawlError.insert_many(
                     [{**row, "job": self.job_id} for row in errors]
                 ).execute()
-            Job = models.Job
-            changes: dict[Any, Any] = {
-                Job.pages: Job.pages + len(sightings),
-                Job.errors: Job.errors + sum(unstored[kind] for kind in models.ERROR_KINDS),
-            }
-            if unstored:
-                skipped = Counter(Job.get_by_id(self.job_id).skipped or {})
-                skipped.update(unstored)
-                changes[Job.skipped] = dict(sorted(skipped.items()))
-            Job.update(changes).where(Job.id == self.job_id).execute()
+            # A page this job had already stored (fetched again after a crash) is no new page.
+            job_state.add_stored(
+                self.job_id,
+                pages=new_to_job,
+                errors=sum(unstored[kind] for kind in models.ERROR_KINDS),
+                skipped=unstored,
+            )
         self.stored_pages += len(sightings)
         self.crawler.stats.set_value("docscrawl/stored_pages", self.stored_pages)
         logger.debug("Stored %d pages and %d errors", len(sightings), len(errors))
+
+    def _not_yet_seen(self, page_ids: list[int]) -> int:
+        """How many of these pages this job has not stored yet."""
+        JobPage = models.JobPage
+        seen = 0
+        for start in range(0, len(page_ids), 500):
+            seen += (
+                JobPage.select()
+                .where(
+                    (JobPage.job == self.job_id)
+                    & (JobPage.page << page_ids[start : start + 500])
+                    & (JobPage.change != models.REMOVED)
+                )
+                .count()
+            )
+        return len(page_ids) - seen
 
     def _stored(self, urls: list[str]) -> dict[str, tuple[int, str]]:
         """url -> (page id, content hash) for the client's stored pages among urls."""

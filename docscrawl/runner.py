@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any
 
 from scrapy.settings import Settings
 
-from docscrawl import models
+from docscrawl import job_state, models
 
 
 def project_settings(overrides: dict[str, Any] | None = None) -> Settings:
@@ -112,8 +113,7 @@ def run_foreground_crawl(
     os.makedirs(os.path.dirname(log_file), exist_ok=True)
     settings.set("LOG_FILE", log_file, priority="cmdline")
     models.open_store(location)
-    with models.write_transaction():
-        models.Job.update(log_url=log_file).where(models.Job.id == job_id).execute()
+    job_state.assign(job_id, log_url=log_file)
     if overrides:
         settings.setdict(overrides, priority="cmdline")
     failures: list[str] = []
@@ -153,24 +153,15 @@ def _settle_job(
     that became read-only (or locked) after the crawl cannot turn its success into a failure.
     """
     models.open_store(location)
-    Job = models.Job
-    if Job.get_by_id(job_id).status not in models.ACTIVE_STATUSES:
+    if models.Job.get_by_id(job_id).status not in models.ACTIVE_STATUSES:
         return
-    with models.write_transaction():
-        job = Job.get_by_id(job_id)
-        if job.status not in models.ACTIVE_STATUSES:
-            return
-        cancelled = (
-            interrupted or job.cancel_requested_at is not None or job.status == models.CANCELLING
+    if interrupted:
+        outcome: Any = job_state.Outcome(models.CANCELLED, "interrupted before the crawl started")
+    else:
+        failed = (
+            f"the crawl could not run: {models.first_line(failure)}"
+            if failure
+            else "crawl stopped before the spider closed"
         )
-        job.status = models.CANCELLED if cancelled else models.FAILED
-        if interrupted:
-            job.finish_reason = "interrupted before the crawl started"
-        elif cancelled:
-            job.finish_reason = "shutdown"
-        elif failure:
-            job.finish_reason = f"the crawl could not run: {failure.splitlines()[0]}"
-        else:
-            job.finish_reason = "crawl stopped before the spider closed"
-        job.finished_at = models.utcnow()
-        job.save()
+        outcome = functools.partial(job_state.stop_outcome, failed=failed, cancelled="shutdown")
+    job_state.finish(job_id, outcome)

@@ -109,14 +109,16 @@ def test_version_1_store_is_migrated_without_losing_data(tmp_path: Path) -> None
     db.execute_sql("DROP INDEX crawl_error_job_id_kind")
     db.execute_sql("ALTER TABLE crawl_error DROP COLUMN kind")
     db.execute_sql("ALTER TABLE job DROP COLUMN skipped")
+    db.execute_sql("ALTER TABLE job DROP COLUMN extraction_failures")
     models.StoreMeta.update(value="1").execute()
     db.close()
 
     db = models.open_store(path)
-    assert models.schema_version() == models.SCHEMA_VERSION == 4
+    assert models.schema_version() == models.SCHEMA_VERSION == 5
     assert models.FrontierRequest.table_exists()
     job = models.Job.get()
     assert (job.pages, job.resumes, job.skipped, models.Client.get().name) == (3, 0, {}, "Old")
+    assert job.extraction_failures == {}
     kinds = dict(models.CrawlError.select(models.CrawlError.url, models.CrawlError.kind).tuples())
     assert kinds == {"http://h/404": "http_status", "http://h/down": "network"}
     db.close()

@@ -9,7 +9,7 @@ import pytest
 from scrapy.utils.test import get_crawler
 
 from docscrawl import models
-from docscrawl.extensions import job_outcome
+from docscrawl.job_state import job_outcome
 from docscrawl.items import CrawlErrorItem, PageItem
 from docscrawl.pipelines import PageStorePipeline
 

@@ -8,7 +8,7 @@
 
 from docscrawl.exceptions import CancelledBeforeDownload
 from docscrawl.extensions.fast_cancel import FastCancel, queued_requests
-from docscrawl.extensions.lifecycle import JobLifecycle, job_outcome
+from docscrawl.extensions.lifecycle import JobLifecycle
 from docscrawl.extensions.progress import ProgressReporter
 
 __all__ = [
@@ -16,6 +16,5 @@ __all__ = [
     "FastCancel",
     "JobLifecycle",
     "ProgressReporter",
-    "job_outcome",
     "queued_requests",
 ]
