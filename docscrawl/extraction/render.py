@@ -1,109 +1,23 @@
-"""Turn one HTML documentation page into structured data.
+"""Rendering: the main content as Markdown, as plain text, and its headings, in one walk.
 
-Pure functions over an lxml tree: no Scrapy imports, no network, and the caller's tree is never
-modified (the main content is rendered read-only, skipping the boilerplate as it is walked).
-
-:func:`extract_page` takes an already parsed document (``response.selector.root`` in a Scrapy
-callback); :func:`extract_html` parses markup first, the way parsel does, and then calls it.
-
-The HTML to Markdown conversion is done here in one pass over the lxml tree (it yields the
-Markdown, the plain text and the headings at once) rather than with markdownify, which would
-re-parse every page with BeautifulSoup and is an order of magnitude slower.
+The conversion is done here in one pass over the lxml tree (it yields the Markdown, the plain
+text and the headings at once) rather than with markdownify, which would re-parse every page with
+BeautifulSoup and is an order of magnitude slower. The tree is only read: boilerplate inside the
+main content (permalinks, tables of contents, edit links, hidden elements) is skipped as it is
+walked, and a code block that needs cleaning is cleaned on a copy.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
-import logging
 import re
-import threading
-from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
-from lxml import html as lxml_html
-from w3lib.encoding import html_to_unicode
 
-__all__ = ["ExtractedPage", "Heading", "extract_html", "extract_page"]
-
-logger = logging.getLogger(__name__)
-
-_EMPTY_HASH = hashlib.sha256(b"").hexdigest()
-
-
-@dataclass(slots=True)
-class Heading:
-    level: int
-    text: str
-    anchor: str | None  # the id a URL fragment can point at, e.g. "installation"
-
-
-@dataclass(slots=True)
-class ExtractedPage:
-    title: str | None = None
-    description: str | None = None
-    language: str | None = None
-    canonical_url: str | None = None
-    headings: list[Heading] = field(default_factory=list)
-    markdown: str = ""
-    text: str = ""
-    links: list[str] = field(default_factory=list)
-    word_count: int = 0
-    content_hash: str = _EMPTY_HASH
-
-
-# --------------------------------------------------------------------------------------------
-# Parsing
-
-
-_parsers = threading.local()  # lxml parsers must not be shared between threads
-
-
-def _parser() -> etree.HTMLParser:
-    parser = getattr(_parsers, "parser", None)
-    if parser is None:
-        # The same parser parsel builds for Scrapy's response.selector.
-        parser = _parsers.parser = lxml_html.HTMLParser(
-            recover=True, encoding="utf-8", huge_tree=True
-        )
-    return parser
-
-
-def _guess_encoding(body: bytes) -> str | None:
-    for encoding in ("ascii", "utf-8", "cp1252"):
-        try:
-            body.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        return encoding
-    return None
-
-
-def _parse(markup: str | bytes, encoding: str | None, base_url: str) -> etree._Element | None:
-    if isinstance(markup, (bytes, bytearray, memoryview)):
-        content_type = f"text/html; charset={encoding}" if encoding else None
-        # BOM, then the given encoding, then <meta charset>, then a guess (as Scrapy's
-        # TextResponse does), then UTF-8 with replacement characters; never raises.
-        _, text = html_to_unicode(content_type, bytes(markup), auto_detect_fun=_guess_encoding)
-    elif isinstance(markup, str):
-        text = markup
-    else:
-        return None
-    text = text.strip().replace("\x00", "")
-    if not text:
-        return None
-    try:
-        return etree.fromstring(
-            text.encode("utf-8", "replace"), parser=_parser(), base_url=base_url or None
-        )
-    except (etree.LxmlError, ValueError):
-        logger.debug("could not parse %s", base_url, exc_info=True)
-        return None
-
-
-# --------------------------------------------------------------------------------------------
-# Tables of names
+from docscrawl.extraction.page import RENDER, ExtractedPage, FailureCounter, Heading
+from docscrawl.extraction.parse import text_of
+from docscrawl.extraction.resolve import Resolver
 
 
 def _has_class(name: str) -> str:
@@ -164,40 +78,11 @@ _SECTION_CLASSES = _words(
     """section sect1 sect2 sect3 sect4 sect5 simplesect chapter appendix preface part
     refsect1 refsect2 refsect3 refsection"""
 )
-_DOCBOOK_DIVS = (
-    "book chapter section article refentry part appendix preface sect1 reference glossary "
-    "bibliography colophon set"
-)
 _HEADERLINK_TEXTS = frozenset(("", "¶", "#", "§", "🔗", "⚓", "link"))
 _NO_LANGUAGE = frozenset(("default", "none", "nohighlight", "no-highlight"))
-_SKIP_SCHEMES = ("javascript:", "mailto:", "tel:", "data:", "vbscript:", "about:", "blob:")
 
-# Where the main content is, most specific first (libxml2 is slow at predicates such as
-# //*[@role='main'] but fast at returning attributes, so candidates are found through those).
-_ROLE_ATTRS = etree.XPath("//@role")
-_MAIN_ELEMENTS = etree.XPath("//main|//article")
-_CLASS_ATTRS = etree.XPath("//div/@class|//section/@class|//td/@class")
-_ID_ATTRS = etree.XPath("//@id")
-_RANK_BODY, _RANK_DOCUMENT, _RANK_RST, _RANK_MD, _RANK_DOCBOOK, _RANK_CONTENT = range(6)
-_CLASS_RANKS = {
-    "body": _RANK_BODY,
-    "document": _RANK_DOCUMENT,
-    "rst-content": _RANK_RST,
-    "md-content": _RANK_MD,
-    **dict.fromkeys(_DOCBOOK_DIVS.split(), _RANK_DOCBOOK),
-    "content": _RANK_CONTENT,
-}
-_RANKED_CLASS = re.compile(
-    r"(?:^|\s)(?:" + "|".join(map(re.escape, _CLASS_RANKS)) + r")(?:\s|$)"
-).search
-_HAS_TEXT = etree.XPath("boolean(normalize-space(.))")
 _HAS_HEADING = etree.XPath("boolean(.//h1|.//h2|.//h3|.//h4|.//h5|.//h6)")
 _FIRST_HEADING = etree.XPath("(.//h1|.//h2|.//h3|.//h4|.//h5|.//h6)[1]")
-_BASE_HREF = etree.XPath("(//base[@href])[1]/@href")
-_TITLE = etree.XPath("(//title[not(ancestor::svg)])[1]")
-_META = etree.XPath("//meta[@content]")
-_CANONICAL = etree.XPath("//link[@href][@rel]")
-_HREFS = etree.XPath("//a/@href|//area/@href")
 _CODE_CELL = etree.XPath(f"(.//td[{_has_class('code')}])[1]|(.//td)[last()]")
 
 _LANG_CLASS = re.compile(
@@ -213,7 +98,6 @@ _EDIT_LINK = re.compile(
     r"page|this page|an issue|on codeberg)$|^page source$",
     re.IGNORECASE,
 )
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:").match
 _PRE_JUNK = re.compile(r'<br|<button|<script|<style|class="[^"]*(?:lineno|copy)').search
 _DISPLAY_NONE = re.compile(r"display\s*:\s*none", re.IGNORECASE).search
 _LINE_BREAK = "\ue000"  # stands for <br> until whitespace is collapsed
@@ -226,93 +110,37 @@ def _escape(text: str) -> str:
     return _MD_ESCAPE.sub(r"\\\1", text) if _NEEDS_ESCAPE(text) else text
 
 
-# --------------------------------------------------------------------------------------------
-# Choosing the main content
+def render_content(
+    page: ExtractedPage, main: etree._Element, resolve: Resolver, failures: FailureCounter
+) -> None:
+    """Fill the page's headings, Markdown, text, word count and content hash from ``main``."""
+    renderer = Renderer(resolve, keep_headers=main.tag not in ("body", "html"), failures=failures)
+    blocks: list = []
+    try:
+        renderer.container(main, blocks, 0)
+    except RecursionError:  # pathological nesting: fall back to the bare text
+        failures.record(RENDER, "nested too deeply: kept its text only")
+        renderer.headings.clear()
+        text = _collapse(" ".join(main.itertext()))
+        blocks = [("p", _escape(text), text)] if text else []
+    page.headings = renderer.headings
+    page.markdown = "\n\n".join(b[1] for b in blocks)
+    page.text = "\n".join(b[2] for b in blocks if b[2])
+    # Words: whitespace-separated tokens, not counting those without a letter or digit ("|", "-").
+    page.word_count = len(page.text.split()) - len(_NOT_A_WORD(page.text))
+    normalised = " ".join(page.text.split())
+    page.content_hash = hashlib.sha256(normalised.encode("utf-8", "replace")).hexdigest()
 
 
-def _common_ancestor(nodes: list[etree._Element]) -> etree._Element:
-    chain = [nodes[0], *nodes[0].iterancestors()]
-    depth_of = {id(el): i for i, el in enumerate(chain)}
-    best = 0
-    for node in nodes[1:]:
-        for el in (node, *node.iterancestors()):
-            i = depth_of.get(id(el))
-            if i is not None:
-                best = max(best, i)
-                break
-        else:
-            return chain[-1]
-    return chain[best]
-
-
-def _pick(found: list[etree._Element]) -> etree._Element | None:
-    """The outermost of the candidates (their common ancestor if there are several)."""
-    if not found:
-        return None
-    if len(found) > 1:
-        members = {id(el) for el in found}  # the proxies stay alive in found, so ids are stable
-        outermost = []
-        for el in found:
-            parent = el.getparent()
-            while parent is not None and id(parent) not in members:
-                parent = parent.getparent()
-            if parent is None:
-                outermost.append(el)
-        found = outermost
-    found = [el for el in found if _HAS_TEXT(el)]
-    if not found:
-        return None
-    return found[0] if len(found) == 1 else _common_ancestor(found)
-
-
-def _main_content(root: etree._Element) -> etree._Element:
-    main = _pick([a.getparent() for a in _ROLE_ATTRS(root) if a.strip().lower() == "main"])
-    if main is not None:
-        return main
-    elements = _MAIN_ELEMENTS(root)
-    if elements:
-        articles = [el for el in elements if el.tag == "article"]
-        material = [el for el in articles if "md-content__inner" in (el.get("class") or "")]
-        for found in (material, [el for el in elements if el.tag == "main"], articles):
-            main = _pick(found)
-            if main is not None:
-                return main
-    ranked: list[list[etree._Element]] = [[] for _ in range(_RANK_CONTENT + 1)]
-    for value in _CLASS_ATTRS(root):
-        if _RANKED_CLASS(value) is None:
-            continue
-        ranks = {_CLASS_RANKS.get(name) for name in value.split()}
-        ranks.discard(None)
-        if ranks:
-            el = value.getparent()
-            for rank in ranks:
-                if rank == _RANK_CONTENT or el.tag == "div":
-                    ranked[rank].append(el)
-    for rank, found in enumerate(ranked):
-        if rank == _RANK_CONTENT:  # #content before .content
-            main = _pick([a.getparent() for a in _ID_ATTRS(root) if a == "content"])
-            if main is not None:
-                return main
-        main = _pick(found)
-        if main is not None:
-            return main
-    for body in root.iter("body"):
-        return body
-    return root
-
-
-# --------------------------------------------------------------------------------------------
-# Rendering
-
-
-class _Renderer:
+class Renderer:
     """One walk over the main content producing Markdown blocks, text blocks and headings."""
 
-    __slots__ = ("_keep_headers", "_resolve", "headings")
+    __slots__ = ("_failures", "_keep_headers", "_resolve", "headings")
 
-    def __init__(self, resolve: _Resolver, keep_headers: bool) -> None:
+    def __init__(self, resolve: Resolver, keep_headers: bool, failures: FailureCounter) -> None:
         self._resolve = resolve
         self._keep_headers = keep_headers
+        self._failures = failures
         self.headings: list[Heading] = []
 
     # -- what to skip ---------------------------------------------------------------------
@@ -354,7 +182,7 @@ class _Renderer:
 
     @staticmethod
     def _junk_link(a: etree._Element, href: str) -> bool:
-        text = " ".join(_text(a).split()) if len(a) else (a.text or "").strip()
+        text = " ".join(text_of(a).split()) if len(a) else (a.text or "").strip()
         if href.startswith("#") and text in _HEADERLINK_TEXTS and a.find(".//img") is None:
             return True  # a permalink next to a heading
         return len(text) < 50 and _EDIT_LINK.match(text) is not None
@@ -466,6 +294,7 @@ class _Renderer:
             try:
                 number = int(el.get("start") or 1)
             except ValueError:
+                self._failures.record(RENDER, "<ol start=%r> is not a number", el.get("start"))
                 number = 1
         items_md: list[str] = []
         items_tx: list[str] = []
@@ -518,8 +347,8 @@ class _Renderer:
                     row.append(("", ""))
                     col += 1
                 all_th = all_th and tag == "th"
-                colspan = _span(cell.get("colspan"))
-                rowspan = _span(cell.get("rowspan"))
+                colspan = self._span(cell, "colspan")
+                rowspan = self._span(cell, "rowspan")
                 row.append(self._cell(cell, depth))
                 row.extend([("", "")] * (colspan - 1))
                 if rowspan > 1:
@@ -546,6 +375,17 @@ class _Renderer:
         lines.extend("| " + " | ".join(r) + " |" for r in md_rows[1:])
         text = "\n".join(" | ".join(c[1] for c in r if c[1]) for r in rows)
         out.append(("table", "\n".join(lines), _strip_blank_lines(text)))
+
+    def _span(self, cell, name: str) -> int:
+        """The cell's colspan or rowspan (``name``): 1 to 100, 1 if it is not a number."""
+        value = cell.get(name)
+        if value is None:
+            return 1
+        try:
+            return max(1, min(int(value or 1), 100))
+        except ValueError:
+            self._failures.record(RENDER, "<%s %s=%r> is not a number", cell.tag, name, value)
+            return 1
 
     def _cell(self, cell, depth: int) -> tuple[str, str]:
         if len(cell) == 0:
@@ -582,7 +422,7 @@ class _Renderer:
 
     def _inline(self, el, tag: str, md: list[str], tx: list[str]) -> None:
         if tag in _CODE_TAGS:
-            code = " ".join(_text(el).split())
+            code = " ".join(text_of(el).split())
             if code:
                 md.append(_code_span(code))
                 tx.append(code)
@@ -702,15 +542,6 @@ def _strip_blank_lines(text: str) -> str:
     return "\n".join(line for line in text.split("\n") if line.strip())
 
 
-def _span(value: str | None) -> int:
-    if value is None:
-        return 1
-    try:
-        return max(1, min(int(value or 1), 100))
-    except ValueError:
-        return 1
-
-
 def _code_span(code: str) -> str:
     if "`" not in code:
         return f"`{code}`"
@@ -722,11 +553,6 @@ def _code_span(code: str) -> str:
 
 def _url(url: str) -> str:
     return url.replace(" ", "%20").replace("(", "%28").replace(")", "%29")
-
-
-def _text(el: etree._Element) -> str:
-    """All the text inside ``el`` (serialised by libxml2: far faster than itertext)."""
-    return etree.tostring(el, method="text", encoding="unicode", with_tail=False)
 
 
 def _code_text(pre: etree._Element) -> str:
@@ -743,7 +569,7 @@ def _code_text(pre: etree._Element) -> str:
                 "lineno" in (el.get("class") or "") or "copy" in (el.get("class") or "")
             ):
                 _drop(el)
-    return _text(pre)
+    return text_of(pre)
 
 
 def _drop(el: etree._Element) -> None:
@@ -799,10 +625,10 @@ def _element_language(el: etree._Element, pattern: re.Pattern[str]) -> str:
 
 
 def _mostly_links(el: etree._Element) -> bool:
-    total = len("".join(_text(el).split()))
+    total = len("".join(text_of(el).split()))
     if not total:
         return True
-    linked = sum(len("".join(_text(a).split())) for a in el.iter("a"))
+    linked = sum(len("".join(text_of(a).split())) for a in el.iter("a"))
     return linked / total >= 0.5
 
 
@@ -835,7 +661,7 @@ def _anchor(h: etree._Element) -> str | None:
                 return target
     for el in h.iterdescendants("a"):
         href = el.get("href") or ""
-        if len(href) > 1 and href[0] == "#" and not _text(el).strip("¶#§ \n"):
+        if len(href) > 1 and href[0] == "#" and not text_of(el).strip("¶#§ \n"):
             return href[1:]
     node = h
     for _ in range(6):  # DocBook: h2 inside div.titlepage > div > div inside div.section
@@ -856,240 +682,3 @@ def _anchor(h: etree._Element) -> str | None:
             return None
         node = parent
     return None
-
-
-# --------------------------------------------------------------------------------------------
-# Metadata and links
-
-
-def _clean(value: str | None) -> str | None:
-    if not value:
-        return None
-    value = " ".join(value.split())
-    return value or None
-
-
-def _meta(root: etree._Element) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for meta in _META(root):
-        key = meta.get("name") or meta.get("property") or meta.get("http-equiv")
-        if key:
-            key = key.strip().lower()
-            if key not in found:
-                content = _clean(meta.get("content"))
-                if content:
-                    found[key] = content
-    return found
-
-
-def _document_base(root: etree._Element, base_url: str) -> str:
-    hrefs = _BASE_HREF(root)
-    if hrefs and hrefs[0].strip():
-        try:
-            joined = urljoin(base_url, hrefs[0].strip())
-        except ValueError:
-            return base_url
-        if joined.lower().startswith(("http://", "https://")):
-            return joined
-    return base_url
-
-
-class _Resolver:
-    """Resolves hrefs against the document base, remembering each one.
-
-    The common shapes of reference (``#frag``, ``?q``, ``/path``, ``page.html``, an absolute
-    http(s) URL) are joined by string concatenation, which gives what ``urljoin`` gives; anything
-    with dot segments or another shape goes through ``urljoin``.
-    """
-
-    __slots__ = ("_directory", "_document", "_origin", "_path", "base", "cache")
-
-    def __init__(self, base: str) -> None:
-        self.base = base
-        self.cache: dict[str, str | None] = {}
-        self._origin = None
-        try:
-            parts = urlsplit(base)
-        except ValueError:
-            return
-        if parts.scheme in ("http", "https") and parts.netloc and parts.path and "\\" not in base:
-            path = parts.path
-            self._origin = f"{parts.scheme}://{parts.netloc}"
-            self._path = self._origin + path
-            self._directory = path[: path.rfind("/") + 1]
-            self._document = self._path + (f"?{parts.query}" if parts.query else "")
-
-    def __call__(self, href: str) -> str | None:
-        try:
-            return self.cache[href]
-        except KeyError:
-            pass
-        url = href.strip()
-        if "\n" in url or "\t" in url or "\r" in url:
-            url = url.replace("\n", "").replace("\t", "").replace("\r", "")
-        resolved = None if url[:11].lower().startswith(_SKIP_SCHEMES) else self._join(url)
-        self.cache[href] = resolved
-        return resolved
-
-    def _join(self, url: str) -> str | None:
-        origin = self._origin
-        if origin is not None and "\\" not in url:
-            first = url[:1]
-            if not first:
-                return self._document
-            if first in "#?":
-                if len(url) > 1:
-                    return (self._document if first == "#" else self._path) + url
-            elif first == "/":
-                if url[1:2] != "/" and "/." not in url:
-                    return origin + url
-            elif first == ".":  # ./page, ../page, ../../dir/
-                ups = 0
-                rest = url
-                while rest[:1] == ".":
-                    if rest.startswith("../"):
-                        ups += 1
-                        rest = rest[3:]
-                    elif rest.startswith("./"):
-                        rest = rest[2:]
-                    else:
-                        break
-                if rest[:1] != "." and "/." not in rest:
-                    directory = self._directory
-                    for _ in range(ups):
-                        directory = directory[: directory.rstrip("/").rfind("/") + 1] or "/"
-                    return origin + directory + rest
-            elif _SCHEME(url) is None:
-                if "/." not in url:
-                    return origin + self._directory + url
-            elif (
-                url.startswith(("http://", "https://")) and url.find("/", 8) > 0 and "/." not in url
-            ):
-                return url
-        try:
-            return urljoin(self.base, url) or None
-        except ValueError:
-            return None
-
-
-def _links(root: etree._Element, resolve: _Resolver) -> list[str]:
-    seen: set[str] = set()
-    links: list[str] = []
-    done: set[str] = set()
-    for href in _HREFS(root):
-        if href in done:
-            continue
-        done.add(href)
-        url = resolve(href)
-        if not url:
-            continue
-        url = url.partition("#")[0]
-        if url not in seen and url[:8].lower().startswith(("http://", "https://")):
-            seen.add(url)
-            links.append(url)
-    return links
-
-
-# --------------------------------------------------------------------------------------------
-# Entry points
-
-
-def extract_page(root: etree._Element, base_url: str) -> ExtractedPage:
-    """Extract metadata, main content (Markdown and text), headings and links from a document.
-
-    ``root`` is a parsed document (for example Scrapy's ``response.selector.root``); it is only
-    read. ``base_url`` is the URL the document was fetched from. Never raises: whatever cannot be
-    extracted is left empty.
-    """
-    page = ExtractedPage()
-    if root is None or not hasattr(root, "xpath"):
-        return page
-    base_url = base_url or ""
-    try:
-        tag = root.getroottree().getroot().tag
-        if tag.__class__ is str and tag[:1] == "{":  # XHTML parsed as XML: namespaced tags
-            root = _parse(etree.tostring(root, encoding="unicode"), None, base_url)
-    except Exception:
-        logger.debug("could not re-parse %s", base_url, exc_info=True)
-        root = None
-    if root is None:
-        return page
-    try:
-        base = _document_base(root, base_url)
-        resolve = _Resolver(base)
-        page.links = _links(root, resolve)
-    except Exception:  # never let one odd page stop a crawl
-        logger.debug("link extraction failed for %s", base_url, exc_info=True)
-        resolve = _Resolver(base_url)
-
-    try:
-        _fill_metadata(page, root, resolve)
-    except Exception:
-        logger.debug("metadata extraction failed for %s", base_url, exc_info=True)
-
-    try:
-        _fill_content(page, root, resolve)
-    except Exception:
-        logger.debug("content extraction failed for %s", base_url, exc_info=True)
-
-    if page.title is None:
-        page.title = next((h.text for h in page.headings if h.level == 1), None)
-        if page.title is None:
-            for h1 in root.iter("h1"):
-                page.title = _clean(_text(h1).replace("¶", ""))
-                break
-    return page
-
-
-def _fill_metadata(page: ExtractedPage, root: etree._Element, resolve: _Resolver) -> None:
-    for title in _TITLE(root):
-        page.title = _clean(_text(title))
-    meta = _meta(root)
-    page.description = meta.get("description") or meta.get("og:description")
-    doc = root.getroottree().getroot()
-    language = _clean(doc.get("lang") or doc.get("{http://www.w3.org/XML/1998/namespace}lang"))
-    language = language or _clean(doc.get("xml:lang")) or meta.get("content-language")
-    if not language and meta.get("og:locale"):
-        language = meta["og:locale"].replace("_", "-")
-    page.language = language
-    for link in _CANONICAL(root):
-        if "canonical" in link.get("rel", "").lower().split():
-            href = link.get("href", "").strip()
-            if href:
-                canonical = resolve(href)
-                if canonical and canonical.lower().startswith(("http://", "https://")):
-                    page.canonical_url = canonical
-                break
-
-
-def _fill_content(page: ExtractedPage, root: etree._Element, resolve: _Resolver) -> None:
-    main = _main_content(root)
-    if page.language is None:
-        for el in (main, *main.iterancestors()):
-            lang = _clean(el.get("lang"))
-            if lang:
-                page.language = lang
-                break
-    renderer = _Renderer(resolve, keep_headers=main.tag not in ("body", "html"))
-    blocks: list = []
-    try:
-        renderer.container(main, blocks, 0)
-    except RecursionError:  # pathological nesting: fall back to the bare text
-        renderer.headings.clear()
-        text = _collapse(" ".join(main.itertext()))
-        blocks = [("p", _escape(text), text)] if text else []
-    page.headings = renderer.headings
-    page.markdown = "\n\n".join(b[1] for b in blocks)
-    page.text = "\n".join(b[2] for b in blocks if b[2])
-    # Words: whitespace-separated tokens, not counting those without a letter or digit ("|", "-").
-    page.word_count = len(page.text.split()) - len(_NOT_A_WORD(page.text))
-    normalised = " ".join(page.text.split())
-    page.content_hash = hashlib.sha256(normalised.encode("utf-8", "replace")).hexdigest()
-
-
-def extract_html(html: str | bytes, base_url: str, encoding: str | None = None) -> ExtractedPage:
-    """Parse ``html`` (text, or bytes in ``encoding`` / the declared one) and extract it."""
-    root = _parse(html, encoding, base_url)
-    if root is None:
-        return ExtractedPage()
-    return extract_page(root, base_url)

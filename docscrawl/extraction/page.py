@@ -1,0 +1,66 @@
+"""What extraction gives back: the page's data, and a tally of what failed on the way.
+
+Extraction never raises for a bad page: it keeps what it could extract. So that a crawl can
+tell a page that had nothing from a page that broke, every failure is counted on the page by
+stage (:data:`STAGES`) as well as logged at DEBUG.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+# The package's logger: the stages' modules report their failures through FailureCounter.
+logger = logging.getLogger("docscrawl.extraction")
+
+EMPTY_HASH = hashlib.sha256(b"").hexdigest()
+
+# The stages a failure is counted under (the keys of ExtractedPage.failures).
+PARSE = "parse"  # the markup could not be turned into a tree
+RESOLVE = "resolve"  # a URL (a link, <base>, an image, the canonical) could not be resolved
+METADATA = "metadata"  # title, description, language or canonical URL could not be read
+MAIN_CONTENT = "main_content"  # the main content could not be chosen
+RENDER = "render"  # the main content, or part of it, could not be rendered as Markdown
+STAGES = (PARSE, RESOLVE, METADATA, MAIN_CONTENT, RENDER)
+
+
+@dataclass(slots=True)
+class Heading:
+    level: int
+    text: str
+    anchor: str | None  # the id a URL fragment can point at, e.g. "installation"
+
+
+@dataclass(slots=True)
+class ExtractedPage:
+    title: str | None = None
+    description: str | None = None
+    language: str | None = None
+    canonical_url: str | None = None
+    headings: list[Heading] = field(default_factory=list)
+    markdown: str = ""
+    text: str = ""
+    links: list[str] = field(default_factory=list)
+    word_count: int = 0
+    content_hash: str = EMPTY_HASH
+    # What failed while extracting the page: stage -> how many times; empty when nothing did.
+    failures: dict[str, int] = field(default_factory=dict)
+
+
+class FailureCounter:
+    """Counts a page's extraction failures by stage into ``counts`` and logs each at DEBUG."""
+
+    __slots__ = ("counts", "url")
+
+    def __init__(self, url: str, counts: dict[str, int]) -> None:
+        self.url = url
+        self.counts = counts
+
+    def record(self, stage: str, reason: str, *args: Any, exc_info: bool = False) -> None:
+        """One failure in ``stage``; ``reason`` (a %-format of ``args``) says what failed."""
+        self.counts[stage] = self.counts.get(stage, 0) + 1
+        logger.debug(
+            "extraction %s failure for %s: " + reason, stage, self.url, *args, exc_info=exc_info
+        )
