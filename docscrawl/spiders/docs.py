@@ -20,6 +20,7 @@ from w3lib.url import safe_url_string
 
 from docscrawl import models
 from docscrawl.extensions import CancelledBeforeDownload
+from docscrawl.extensions.lifecycle import EXTRACTION_FAILURES
 from docscrawl.extraction import extract_page
 from docscrawl.items import CrawlErrorItem, NotModifiedItem, PageItem
 from docscrawl.ledger import classify_failure
@@ -323,6 +324,8 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
         # Our own depth: Scrapy's "depth" also counts the robots.txt and sitemap hops.
         depth = response.meta.get("page_depth", 0)
         stats.inc_value("docscrawl/pages")
+        for stage, count in page.failures.items():  # stored with what could be extracted
+            stats.inc_value(f"{EXTRACTION_FAILURES}{stage}", count)
         linked = [(link, self.key(link)) for link in page.links]
         yield PageItem(
             url=final_key,
