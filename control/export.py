@@ -22,33 +22,13 @@ from urllib.parse import unquote, urlsplit
 
 from control.exceptions import InvalidRequest, UnknownJob
 from docscrawl import models
-from docscrawl.models import Client, Job, JobPage, Page
+from docscrawl.models import PAGE_FIELDS, Client, Job, JobPage, Page
 
 FORMATS = ("jsonl", "csv", "markdown")
 
-# Every extracted field of a page, in output order (after `client` and `job_id`).
-PAGE_FIELDS = (
-    "url",
-    "requested_url",
-    "final_url",
-    "canonical_url",
-    "status_code",
-    "title",
-    "description",
-    "language",
-    "headings",
-    "markdown",
-    "text",
-    "links",
-    "word_count",
-    "content_hash",
-    "etag",
-    "last_modified",
-    "fetched_at",
-    "depth",
-)
+# The page columns are models.PAGE_FIELDS, in their order, after `client` and `job_id`.
 COLUMNS = ("client", "job_id", *PAGE_FIELDS)
-LIST_FIELDS = ("headings", "links")
+LIST_FIELDS = ("headings", "links")  # JSON lists: [] for none, JSON-encoded in a CSV cell
 
 # Path endings that only say "this is a web page"; `a.html` becomes `a.md`.
 _PAGE_SUFFIXES = frozenset(

@@ -2,30 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import scrapy
+
+from docscrawl.models import PAGE_FIELDS
 
 
 class PageItem(scrapy.Item):
-    """A fetched HTML page with everything extracted from it."""
+    """A fetched HTML page with everything extracted from it: a field per models.PAGE_FIELDS."""
 
-    url = scrapy.Field()  # the page's identity: the normalised final URL
-    requested_url = scrapy.Field()
-    final_url = scrapy.Field()
-    canonical_url = scrapy.Field()
-    status_code = scrapy.Field()
-    title = scrapy.Field()
-    description = scrapy.Field()
-    language = scrapy.Field()
-    headings = scrapy.Field()
-    markdown = scrapy.Field()
-    text = scrapy.Field()
-    links = scrapy.Field()
-    word_count = scrapy.Field()
-    content_hash = scrapy.Field()
-    etag = scrapy.Field()
-    last_modified = scrapy.Field()
-    fetched_at = scrapy.Field()
-    depth = scrapy.Field()
+    # From the Page model, not field by field, so the two cannot drift apart. `fields` is what
+    # Scrapy builds from Field attributes; a class may also give it whole.
+    fields = {name: scrapy.Field() for name in PAGE_FIELDS}
+
+
+def page_item(**values: Any) -> PageItem:
+    """A PageItem with every page field set; a field left out is a TypeError, not a NULL."""
+    missing = [name for name in PAGE_FIELDS if name not in values]
+    if missing:
+        raise TypeError(f"A PageItem needs every page field; missing: {', '.join(missing)}.")
+    return PageItem(**values)
 
 
 class CrawlErrorItem(scrapy.Item):

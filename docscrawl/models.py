@@ -127,7 +127,7 @@ class Page(BaseModel):
 
     client = peewee.ForeignKeyField(Client, backref="pages", on_delete="CASCADE")
     job = peewee.ForeignKeyField(Job, backref="page_set", null=True, on_delete="SET NULL")
-    url = peewee.TextField()
+    url = peewee.TextField()  # the page's identity: the normalised final URL
     requested_url = peewee.TextField()
     final_url = peewee.TextField()
     canonical_url = peewee.TextField(null=True)
@@ -148,6 +148,13 @@ class Page(BaseModel):
 
     class Meta:
         indexes = ((("client", "url"), True),)
+
+
+# What a page is, in declaration order: every field of Page but its keys. The spider's PageItem,
+# the pipeline's rows and the export's columns are these (tests/test_page_definition.py checks).
+PAGE_FIELDS = tuple(
+    name for name in Page._meta.sorted_field_names if name not in ("id", "client", "job")
+)
 
 
 # Why a job did not store a URL: the ledger's `kind`. ERROR_KINDS are fetches that failed (they

@@ -14,14 +14,10 @@ from twisted.internet import task
 
 from docscrawl import job_state, models
 from docscrawl.items import CrawlErrorItem, NotModifiedItem, PageItem
+from docscrawl.models import PAGE_FIELDS
 
 logger = logging.getLogger(__name__)
 
-PAGE_FIELDS = [
-    "url", "requested_url", "final_url", "canonical_url", "status_code", "title", "description",
-    "language", "headings", "markdown", "text", "links", "word_count", "content_hash", "etag",
-    "last_modified", "fetched_at", "depth",
-]  # fmt: skip
 LEDGER_FIELDS = ["url", "kind", "status_code", "reason", "occurred_at"]
 
 

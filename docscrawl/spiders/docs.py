@@ -22,7 +22,7 @@ from docscrawl import models
 from docscrawl.extensions import CancelledBeforeDownload
 from docscrawl.extensions.lifecycle import EXTRACTION_FAILURES
 from docscrawl.extraction import extract_page
-from docscrawl.items import CrawlErrorItem, NotModifiedItem, PageItem
+from docscrawl.items import CrawlErrorItem, NotModifiedItem, page_item
 from docscrawl.ledger import classify_failure
 from docscrawl.spiders.sitemaps import SitemapsMixin
 from docscrawl.traps import SoftNotFound, TrapRules, numbered_chain
@@ -327,7 +327,7 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
         for stage, count in page.failures.items():  # stored with what could be extracted
             stats.inc_value(f"{EXTRACTION_FAILURES}{stage}", count)
         linked = [(link, self.key(link)) for link in page.links]
-        yield PageItem(
+        yield page_item(
             url=final_key,
             requested_url=url,
             final_url=response.url,
