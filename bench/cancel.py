@@ -35,7 +35,8 @@ from urllib.parse import urlsplit
 import psutil
 import requests
 
-from bench.harness import (
+from sample_site.testing import serve
+from tests.support import (
     BIN,
     PROJECT_ROOT,
     clean_env,
@@ -45,7 +46,6 @@ from bench.harness import (
     wait_for,
     write_scrapyd_conf,
 )
-from sample_site.testing import serve
 
 POLITE = {
     "DOWNLOAD_DELAY": "1",

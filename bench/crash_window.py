@@ -33,9 +33,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench import synthetic_site
-from bench.harness import BIN, clean_env, free_port, wait_for
 from bench.throughput import run_measured, settings_args, store_job
 from sample_site.testing import serve
+from tests.support import BIN, clean_env, free_port, wait_for
 
 DOCSCRAWL = str(BIN / "docscrawl")
 WINDOWS = {

@@ -32,10 +32,8 @@ from pathlib import Path
 
 import psutil
 
-from bench.harness import BIN, PROJECT_ROOT, clean_env
-
-sys.path.insert(0, str(PROJECT_ROOT / "tests"))
-from hostile_site import HostileSite
+from tests.hostile_site import HostileSite
+from tests.support import BIN, PROJECT_ROOT, clean_env
 
 BEFORE = "8bcdc36"
 WORKTREE = Path("/tmp/docscrawl-before")

@@ -31,8 +31,8 @@ from pathlib import Path
 
 import psutil
 
-from bench.harness import PROJECT_ROOT, free_port
 from sample_site.server import KeepAliveHandler
+from tests.support import PROJECT_ROOT, free_port
 
 PAGES_PER_SECTION = 50
 SITEMAP_LIMIT = 50_000  # URLs per sitemap file, as the sitemap protocol allows

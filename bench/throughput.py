@@ -39,7 +39,7 @@ from pathlib import Path
 import psutil
 
 from bench import synthetic_site
-from bench.harness import (
+from tests.support import (
     BIN,
     PROJECT_ROOT,
     ScrapydServer,

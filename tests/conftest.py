@@ -12,9 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-from bench import harness
-from bench.harness import (  # noqa: F401 - re-exported for the test modules
+import support
+from support import (  # noqa: F401 - re-exported for the test modules
     BIN,
     PROJECT_ROOT,
     ScrapydServer,
@@ -24,6 +23,7 @@ from bench.harness import (  # noqa: F401 - re-exported for the test modules
     wait_for,
     write_scrapyd_conf,
 )
+
 from sample_site.testing import serve
 
 pytest_plugins = ["postgres"]  # the PostgreSQL server fixtures (tests/postgres.py)
@@ -136,7 +136,7 @@ class Cli:
 
 
 def clean_env() -> dict[str, str]:
-    env = harness.clean_env()
+    env = support.clean_env()
     env["SCRAPYD_URL"] = "http://127.0.0.1:9"  # nothing listens there: no accidental Scrapyd
     return env
 

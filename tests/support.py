@@ -1,4 +1,8 @@
-"""Processes the benchmarks and the tests share: a real Scrapyd on a free port, scrapyd-deploy."""
+"""Processes the tests start and wait for: a real Scrapyd on a free port, scrapyd-deploy.
+
+The benchmarks (bench/) reuse these helpers: they run from the repository root and import
+this module as ``tests.support``.
+"""
 
 from __future__ import annotations
 
