@@ -1,4 +1,26 @@
-"""Fast cancel: stop a cancelled crawl at once instead of draining every queued download."""
+"""Fast cancel: stop a cancelled crawl at once instead of draining every queued download.
+
+Scrapy internals used here, and only here (safe because scrapy==2.19.0 is pinned exactly;
+tests/test_fast_cancel_unit.py runs a real crawl in-process against them and fails at once when
+an upgrade renames or changes one):
+
+- ``engine.downloader.slots`` (``drop_queued_downloads``): the downloader's slots by key.
+  Semi-public: Scrapy's own AutoThrottle reads it.
+- ``Slot.queue`` (``drop_queued_downloads``): the ``(request, deferred)`` pairs a slot accepted
+  but has not started; each is popped and its deferred errbacked with
+  ``CancelledBeforeDownload``, which is what the downloader awaits for that request.
+- ``Slot.latercall`` (``drop_queued_downloads``): the pending ``DOWNLOAD_DELAY`` call that would
+  start the slot's next download; cancelled and cleared so that the emptied slot stays quiet.
+- ``Downloader.active`` (``queued_requests``, ``_abandon_if_still_open``): every request in the
+  downloader, queued or transferring; what is left of it after the drop is in flight.
+
+Why no public API: Scrapy 2.19 cannot take back a request once the downloader holds it. A
+graceful stop (``crawler.stop()``, ``engine.close_spider_async()``) waits for every queued
+download, with its delay; no call removes or fails a queued request, and nothing counts the
+downloader's requests (``scrapy.utils.engine.get_engine_status`` reads ``downloader.active``
+too). The scheduler has public API and is used through it: ``engine.scheduler`` (new in 2.19),
+``next_request()`` of the scheduler interface, ``len()`` of Scrapy's default ``Scheduler``.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +33,7 @@ import peewee
 from scrapy import Request, Spider
 from scrapy import signals as scrapy_signals
 from scrapy.crawler import Crawler
+from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
 
 from docscrawl import models
@@ -26,10 +49,8 @@ def queued_requests(crawler: Crawler) -> int:
     engine = crawler.engine
     if engine is None:
         return 0
-    slot = getattr(engine, "_slot", None)
-    scheduled = (
-        len(slot.scheduler) if slot is not None and hasattr(slot.scheduler, "__len__") else 0
-    )
+    scheduler = engine.scheduler
+    scheduled = len(scheduler) if scheduler is not None and hasattr(scheduler, "__len__") else 0
     return scheduled + len(engine.downloader.active)
 
 
@@ -92,7 +113,7 @@ class FastCancel:
 
     def stop_requested(self, origin: str) -> None:
         if self.cancel(origin):
-            crawler_stop = self.crawler.stop()
+            crawler_stop = deferred_from_coro(self.crawler.stop_async())
             crawler_stop.addErrback(lambda f: logger.error("Stopping failed: %s", f.value))
 
     def cancel(self, origin: str) -> bool:
@@ -131,13 +152,13 @@ class FastCancel:
         stored page or a sitemap entry, and a resume rebuilds those from the store.
         """
         engine = self.crawler.engine
-        slot = getattr(engine, "_slot", None) if engine is not None else None
-        if slot is None:
+        scheduler = engine.scheduler if engine is not None else None
+        if scheduler is None:
             return []
         deadline = time.monotonic() + self.drain_budget
         drained = []
         while time.monotonic() < deadline:
-            request = slot.scheduler.next_request()
+            request = scheduler.next_request()
             if request is None:
                 break
             drained.append(request)
