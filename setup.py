@@ -26,7 +26,9 @@ setup(
         # Scrapyd 1.6 reads eggs with pkg_resources, which setuptools 81 removed.
         "setuptools<81",
     ],
-    extras_require={"test": ["pytest>=9,<10", "pytest-timeout>=2.4,<3", "ruff==0.17.5"]},
+    extras_require={
+        "test": ["pytest>=9,<10", "pytest-timeout>=2.4,<3", "hypothesis>=6.170,<7", "ruff==0.17.5"]
+    },
     entry_points={
         "scrapy": ["settings = docscrawl.settings"],
         "console_scripts": ["docscrawl = control.cli:main"],

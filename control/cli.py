@@ -401,6 +401,7 @@ def _status_block(details: dict[str, Any]) -> str:
             ("Pages", details["pages"]),
             ("Errors", details["errors"]),
             ("Not stored", _skipped_line(details.get("skipped"))),  # details: `skipped`
+            ("Extraction failures", _skipped_line(details.get("extraction_failures"))),
             ("Changes", _changes_line(details.get("changes"))),
             ("Queued", details["queued"] if details["status"] in models.ACTIVE_STATUSES else None),
             ("Rate", f"{rate:.1f} pages/s" if rate else None),

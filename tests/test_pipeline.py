@@ -9,8 +9,8 @@ import pytest
 from scrapy.utils.test import get_crawler
 
 from docscrawl import models
-from docscrawl.job_state import job_outcome
 from docscrawl.items import CrawlErrorItem, PageItem
+from docscrawl.job_state import job_outcome
 from docscrawl.pipelines import PageStorePipeline
 
 

@@ -78,11 +78,12 @@ def test_a_version_1_store_is_migrated_without_losing_data(
     store_location: str, opened: peewee.Database
 ) -> None:
     # Turn the new store back into a version-1 one: no frontier, no job_page, no job.resumes, no
-    # ledger kinds or counts.
+    # ledger kinds or counts, no extraction-failure counters.
     opened.execute_sql("DROP TABLE job_page")
     opened.execute_sql("DROP TABLE frontier_request")
     opened.execute_sql("ALTER TABLE job DROP COLUMN resumes")
     opened.execute_sql("ALTER TABLE job DROP COLUMN skipped")
+    opened.execute_sql("ALTER TABLE job DROP COLUMN extraction_failures")
     opened.execute_sql("DROP INDEX crawl_error_job_id_kind")
     opened.execute_sql("ALTER TABLE crawl_error DROP COLUMN kind")
     opened.execute_sql("UPDATE store_meta SET value = '1' WHERE key = 'schema_version'")
@@ -113,7 +114,8 @@ def test_a_version_1_store_is_migrated_without_losing_data(
 
     reopen(store_location)
     assert models.schema_version() == models.SCHEMA_VERSION
-    assert (models.Job.get_by_id(job).resumes, models.Job.get_by_id(job).skipped) == (0, {})
+    migrated = models.Job.get_by_id(job)
+    assert (migrated.resumes, migrated.skipped, migrated.extraction_failures) == (0, {}, {})
     sightings = list(models.JobPage.select().tuples())
     assert [(row[1], row[3], row[4]) for row in sightings] == [(job, models.NEW, "hash1")]
     assert models.FrontierRequest.select().count() == 0

@@ -32,6 +32,7 @@ from typing import Any
 import peewee
 from scrapy import Request, Spider
 from scrapy import signals as scrapy_signals
+from scrapy.core.engine import ExecutionEngine
 from scrapy.crawler import Crawler
 from scrapy.utils.defer import deferred_from_coro
 from twisted.python.failure import Failure
@@ -44,9 +45,18 @@ from docscrawl.reactor import installed_reactor as _reactor
 logger = logging.getLogger(__name__)
 
 
+def started_engine(crawler: Crawler) -> ExecutionEngine | None:
+    """The crawl's engine, or None before the crawl starts.
+
+    ``Crawler.engine`` raises RuntimeError until then; Scrapy documents reading the underscored
+    attribute from code that may run earlier (a heartbeat, a signal from the store).
+    """
+    return crawler._engine
+
+
 def queued_requests(crawler: Crawler) -> int:
     """Requests waiting in the scheduler plus those held by the downloader."""
-    engine = crawler.engine
+    engine = started_engine(crawler)
     if engine is None:
         return 0
     scheduler = engine.scheduler
@@ -131,7 +141,7 @@ class FastCancel:
 
     def drop_queued_downloads(self) -> list[Request]:
         """Fail every request waiting in a downloader slot, without fetching it."""
-        engine = self.crawler.engine
+        engine = started_engine(self.crawler)
         if engine is None:
             return []
         dropped = []
@@ -151,7 +161,7 @@ class FastCancel:
         Whatever the budget leaves behind is not lost: every queued page request is a link of a
         stored page or a sitemap entry, and a resume rebuilds those from the store.
         """
-        engine = self.crawler.engine
+        engine = started_engine(self.crawler)
         scheduler = engine.scheduler if engine is not None else None
         if scheduler is None:
             return []
@@ -190,7 +200,7 @@ class FastCancel:
     def _abandon_if_still_open(self) -> None:
         if not self.spider_open:
             return
-        engine = self.crawler.engine
+        engine = started_engine(self.crawler)
         in_flight = list(engine.downloader.active) if engine is not None else []
         logger.warning(
             "%d in-flight downloads still running %.1fs after the cancel; abandoning them",

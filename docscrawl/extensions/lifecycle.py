@@ -15,7 +15,7 @@ from twisted.internet import task
 
 from docscrawl import job_state, models
 from docscrawl import signals as docscrawl_signals
-from docscrawl.extensions.fast_cancel import queued_requests
+from docscrawl.extensions.fast_cancel import queued_requests, started_engine
 from docscrawl.reactor import installed_reactor as _reactor
 
 logger = logging.getLogger(__name__)
@@ -77,7 +77,7 @@ class JobLifecycle:
         self._heartbeat.start(self.interval, now=False)
 
     def _close_without_recording(self) -> None:
-        engine = self.crawler.engine
+        engine = started_engine(self.crawler)
         if engine is not None and engine.spider is not None:
             from scrapy.utils.defer import deferred_from_coro
 
