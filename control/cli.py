@@ -13,9 +13,9 @@ import click
 import peewee
 
 from control import dedupe as dedupe_service
-from control import environment, jobs, output
-from control.config import Config
+from control import environment, jobs, output, validation
 from control.exceptions import DocscrawlError, Interrupted, InvalidEnvironment, InvalidRequest
+from control.session import CommandSession
 from docscrawl import models
 
 EXIT_CANCELLED = 130  # what a shell reports for a program stopped by Ctrl+C
@@ -47,8 +47,8 @@ class DocscrawlGroup(click.Group):
         except DocscrawlError as exc:
             raise click.ClickException(str(exc)) from exc
         except (peewee.DatabaseError, sqlite3.DatabaseError) as exc:
-            config = ctx.find_object(Config)
-            where = models.describe_location(config.db) if config else "the store"
+            session = ctx.find_object(CommandSession)
+            where = models.describe_location(session.db) if session else "the store"
             # Drivers (psycopg2) add DETAIL and HINT lines, and may echo the connection string.
             reason = models.describe_location(models.first_line(exc))
             if "readonly" in reason:
@@ -58,15 +58,15 @@ class DocscrawlGroup(click.Group):
             raise click.ClickException(message) from exc
 
 
-def pass_config(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Give the command the global Config, with the store opened."""
+def pass_session(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Give the command the global CommandSession, with the store opened."""
 
     @click.pass_context
     @functools.wraps(command)
     def wrapper(ctx: click.Context, *args: Any, **kwargs: Any) -> Any:
-        config: Config = ctx.find_object(Config)
-        jobs.open_store(config.db)
-        return ctx.invoke(command, config, *args, **kwargs)
+        session: CommandSession = ctx.find_object(CommandSession)
+        jobs.open_store(session.db)
+        return ctx.invoke(command, session, *args, **kwargs)
 
     return wrapper
 
@@ -115,7 +115,7 @@ def main(ctx: click.Context, db: str, scrapyd_url: str | None) -> None:
         if ctx.get_parameter_source(param) is not click.core.ParameterSource.ENVIRONMENT
     ]
     environment.check(ignore=overridden)
-    ctx.obj = Config(db=models.resolve_location(db), scrapyd_url=scrapyd_url)
+    ctx.obj = CommandSession(db=models.resolve_location(db), scrapyd_url=scrapyd_url)
 
 
 def parse_settings(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict:
@@ -141,7 +141,7 @@ def parse_settings(ctx: click.Context, param: click.Parameter, values: tuple[str
 
 def check_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
     try:
-        return jobs.validate_url(value)
+        return validation.validate_url(value)
     except InvalidRequest as exc:
         raise click.BadParameter(str(exc), ctx=ctx, param=param) from exc
 
@@ -168,9 +168,9 @@ def check_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
 )
 @click.option("--quiet", is_flag=True, help="No live progress on stderr.")
 @click.option("--node", help="With --async: run on this Scrapyd node (name or URL).")
-@pass_config
+@pass_session
 def crawl(
-    config: Config,
+    session: CommandSession,
     url: str,
     client_name: str | None,
     run_async: bool,
@@ -188,10 +188,10 @@ def crawl(
         from control import scheduling
         from control.nodes import pick_node
 
-        target = pick_node(config.nodes(), node)
+        target = pick_node(session.nodes(), node)
         job, scrapyd_job_id = scheduling.schedule_crawl(
             target,
-            config.db,
+            session.db,
             url=url,
             client_name=client_name,
             max_pages=max_pages,
@@ -207,10 +207,12 @@ def crawl(
         url, client_name, max_pages=max_pages, max_depth=max_depth, settings=settings
     )
     click.echo(f"Job {job.id}: crawling {url} for {job.client.name}")
-    _run_in_foreground(config, job, quiet=quiet)
+    _run_in_foreground(session, job, quiet=quiet)
 
 
-def _run_in_foreground(config: Config, job: models.Job, *, quiet: bool, resume: bool = False):
+def _run_in_foreground(
+    session: CommandSession, job: models.Job, *, quiet: bool, resume: bool = False
+):
     """Run the job's crawl in this process, then report its outcome (and exit code)."""
     sys.stdout.flush()
     from docscrawl.runner import run_foreground_crawl
@@ -219,7 +221,7 @@ def _run_in_foreground(config: Config, job: models.Job, *, quiet: bool, resume: 
     # crawl Scrapy cannot start): here only the report.
     run_foreground_crawl(
         job.id,
-        config.db,
+        session.db,
         job.url,
         max_pages=job.max_pages,
         max_depth=job.max_depth,
@@ -247,8 +249,8 @@ def _run_in_foreground(config: Config, job: models.Job, *, quiet: bool, resume: 
 @job_option
 @click.option("--async", "run_async", is_flag=True, help="Resume on Scrapyd and return.")
 @click.option("--quiet", is_flag=True, help="No live progress on stderr.")
-@pass_config
-def resume(config: Config, job_id: int, run_async: bool, quiet: bool) -> None:
+@pass_session
+def resume(session: CommandSession, job_id: int, run_async: bool, quiet: bool) -> None:
     """Continue a cancelled or failed job from where it stopped (same job id)."""
     if run_async:
         from control import scheduling
@@ -257,27 +259,27 @@ def resume(config: Config, job_id: int, run_async: bool, quiet: bool) -> None:
         previous = jobs.get_job(job_id)
         # Back to the job's own node when it ran on one, else wherever there is room.
         target = (
-            config.target_for(previous.node)
+            session.target_for(previous.node)
             if previous.mode == "scrapyd" and previous.node
-            else pick_node(config.nodes())
+            else pick_node(session.nodes())
         )
-        job = jobs.begin_resume(job_id, mode="scrapyd", probes=config.probes())
-        scrapyd_job_id = scheduling.schedule_resume(target, config.db, job)
+        job = jobs.begin_resume(job_id, mode="scrapyd", probes=session.probes())
+        scrapyd_job_id = scheduling.schedule_resume(target, session.db, job)
         click.echo(f"Job {job.id} resumed on Scrapyd as {scrapyd_job_id} ({target.url}).")
         return
-    job = jobs.begin_resume(job_id, mode="sync", probes=config.probes())
+    job = jobs.begin_resume(job_id, mode="sync", probes=session.probes())
     click.echo(f"Job {job.id}: resuming {job.url} for {job.client.name} ({job.pages} pages so far)")
-    _run_in_foreground(config, job, quiet=quiet, resume=True)
+    _run_in_foreground(session, job, quiet=quiet, resume=True)
 
 
 @main.command()
 @json_option
-@pass_config
-def nodes(config: Config, as_json: bool) -> None:
+@pass_session
+def nodes(session: CommandSession, as_json: bool) -> None:
     """List the Scrapyd nodes: reachable, running/pending/max_proc, deployed version."""
     from control.nodes import node_status
 
-    statuses = [node_status(node) for node in config.nodes()]
+    statuses = [node_status(node) for node in session.nodes()]
     if as_json:
         output.print_json([status.as_dict() for status in statuses])
         return
@@ -301,9 +303,9 @@ def nodes(config: Config, as_json: bool) -> None:
             click.echo(f"{s.name}: {s.error}", err=True)
 
 
-def _warn_unreachable(config: Config) -> None:
+def _warn_unreachable(session: CommandSession) -> None:
     """Say which nodes could not be asked, so a stale status is not taken for a fresh one."""
-    for view in config.unreachable_nodes():
+    for view in session.unreachable_nodes():
         click.echo(
             f"Warning: node {view.node.target.name} ({view.node.url}) cannot be reached; its "
             "jobs show their last known state.",
@@ -315,14 +317,14 @@ def _warn_unreachable(config: Config) -> None:
 @click.option("--status", type=click.Choice(models.STATUSES), help="Only jobs in this status.")
 @click.option("--client", "client_slug", help="Only jobs of this client (its slug).")
 @json_option
-@pass_config
+@pass_session
 def list_command(
-    config: Config, status: str | None, client_slug: str | None, as_json: bool
+    session: CommandSession, status: str | None, client_slug: str | None, as_json: bool
 ) -> None:
     """List jobs, newest first."""
-    for note in config.reconcile():
+    for note in session.reconcile():
         click.echo(f"Job {note.job_id} is now {note.status}: {note.reason}.", err=True)
-    _warn_unreachable(config)
+    _warn_unreachable(session)
     found = jobs.list_jobs(status, client_slug)
     if as_json:
         output.print_json([jobs.job_summary(job) for job in found])
@@ -355,16 +357,16 @@ def list_command(
     is_flag=True,
     help="Refresh every second until the job ends (JSON Lines with --json).",
 )
-@pass_config
-def status(config: Config, job_id: int, as_json: bool, watch: bool) -> None:
+@pass_session
+def status(session: CommandSession, job_id: int, as_json: bool, watch: bool) -> None:
     """Show one job: status, pages, errors, rate, timings, where it runs."""
     while True:
         job = jobs.get_job(job_id)
-        for note in config.reconcile([job]):
+        for note in session.reconcile([job]):
             click.echo(f"Job {note.job_id} is now {note.status}: {note.reason}.", err=True)
         job = jobs.get_job(job_id)
-        details = config.merge_scrapyd(job, jobs.job_details(job))
-        _warn_unreachable(config)
+        details = session.merge_scrapyd(job, jobs.job_details(job))
+        _warn_unreachable(session)
         if as_json and watch:
             output.print_json_line(details)  # one document per refresh: JSON Lines
         elif as_json:
@@ -430,9 +432,9 @@ def _status_block(details: dict[str, Any]) -> str:
 @click.option("--url", help="Why the job did not store this URL (or that it did).")
 @click.option("--limit", type=JOB_ID, help="Show at most this many.")
 @json_option
-@pass_config
+@pass_session
 def skipped(
-    config: Config,
+    session: CommandSession,
     job_id: int,
     kind: str | None,
     url: str | None,
@@ -467,13 +469,20 @@ def skipped(
     show_default=True,
     help="Seconds to wait for a running crawl to stop.",
 )
-@pass_config
-def cancel(config: Config, job_id: int | None, cancel_all: bool, force: bool, wait: float) -> None:
+@pass_session
+def cancel(
+    session: CommandSession, job_id: int | None, cancel_all: bool, force: bool, wait: float
+) -> None:
     """Cancel a job (--job N) or every active job (--all)."""
     if (job_id is None) == (not cancel_all):
         raise click.UsageError("Give either --job N or --all.")
     if cancel_all:
-        results = jobs.cancel_all(force=force, wait=wait, **config.cancel_hooks())
+        results = jobs.cancel_all(
+            force=force,
+            wait=wait,
+            probes=[session.alive_on_scrapyd],
+            stop_remote=session.stop_on_scrapyd,
+        )
         if not results:
             click.echo("No pending or running jobs.")
         for result in results:
@@ -486,16 +495,22 @@ def cancel(config: Config, job_id: int | None, cancel_all: bool, force: bool, wa
                 + "."
             )
         return
-    result = jobs.cancel_job(job_id, force=force, wait=wait, **config.cancel_hooks())
+    result = jobs.cancel_job(
+        job_id,
+        force=force,
+        wait=wait,
+        probes=[session.alive_on_scrapyd],
+        stop_remote=session.stop_on_scrapyd,
+    )
     click.echo(result.message)
 
 
 @main.command()
 @json_option
-@pass_config
-def reconcile(config: Config, as_json: bool) -> None:
+@pass_session
+def reconcile(session: CommandSession, as_json: bool) -> None:
     """Find jobs marked active whose process is gone, and finish them."""
-    notes = config.reconcile()
+    notes = session.reconcile()
     if as_json:
         output.print_json([note.__dict__ for note in notes])
         return
@@ -526,8 +541,10 @@ def migrate_store_command(source: str, target: str, as_json: bool) -> None:
 @click.option("--dry-run", is_flag=True, help="Report what would be removed; change nothing.")
 @click.option("--near", is_flag=True, help="Also report near-duplicates (never removed).")
 @json_option
-@pass_config
-def dedupe(config: Config, client_slug: str, dry_run: bool, near: bool, as_json: bool) -> None:
+@pass_session
+def dedupe(
+    session: CommandSession, client_slug: str, dry_run: bool, near: bool, as_json: bool
+) -> None:
     """Remove a client's duplicate pages: one URL stored twice, or one text under two URLs."""
     report = dedupe_service.dedupe_client(client_slug, dry_run=dry_run, near=near)
     if as_json:
@@ -563,8 +580,10 @@ def dedupe(config: Config, client_slug: str, dry_run: bool, near: bool, as_json:
 @click.option(
     "--out", required=True, help="A file (jsonl, csv; - for stdout) or a folder (markdown)."
 )
-@pass_config
-def export(config: Config, client_slug: str | None, job_id: int | None, fmt: str, out: str) -> None:
+@pass_session
+def export(
+    session: CommandSession, client_slug: str | None, job_id: int | None, fmt: str, out: str
+) -> None:
     """Export pages with every extracted field, for analysis elsewhere."""
     from control.export import export_pages
 
@@ -585,8 +604,10 @@ def export(config: Config, client_slug: str | None, job_id: int | None, fmt: str
 )
 @click.option("--client-slug", help="Compare the client's last two completed crawls.")
 @json_option
-@pass_config
-def diff(config: Config, job_ids: tuple[int, ...], client_slug: str | None, as_json: bool) -> None:
+@pass_session
+def diff(
+    session: CommandSession, job_ids: tuple[int, ...], client_slug: str | None, as_json: bool
+) -> None:
     """List what changed between two crawls: pages added, removed and changed."""
     from control import changes
 

@@ -1,4 +1,4 @@
-"""Global options of the tool and where their defaults come from (env, scrapy.cfg).
+"""Where the Scrapyd nodes come from: --scrapyd / SCRAPYD_URL, else scrapy.cfg, else the default.
 
 Scrapyd nodes are declared the way scrapyd-deploy already reads them: `[deploy]` and
 `[deploy:NAME]` sections of scrapy.cfg (`scrapyd-deploy -a` deploys to all of them), or
@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import configparser
 import os
-from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import replace
 from urllib.parse import urlsplit
 
-from control import environment, jobs
+from control import environment
 from control.exceptions import InvalidRequest
 from control.scrapyd import DEFAULT_URL, ScrapydTarget
+from control.validation import is_http_url
 from docscrawl import redact
-from docscrawl.models import Job
 
 
 class _EnvInterpolation(configparser.BasicInterpolation):
@@ -80,7 +78,7 @@ def _target(name: str, url: str, settings: dict[str, str]) -> ScrapydTarget:
     )
 
 
-def _node(name: str, url: str, settings: dict[str, str]) -> ScrapydTarget:
+def node_target(name: str, url: str, settings: dict[str, str]) -> ScrapydTarget:
     """The target at url; credentials in the URL (user:password@) log in to it and are taken
     out of it, so that the URL can be shown and stored."""
     bare, username, password = redact.split_credentials(url)
@@ -90,7 +88,7 @@ def _node(name: str, url: str, settings: dict[str, str]) -> ScrapydTarget:
     return replace(target, username=username, password=password)
 
 
-def _bare(url: str) -> str:
+def bare_url(url: str) -> str:
     return redact.split_credentials(url.strip())[0].rstrip("/")
 
 
@@ -101,22 +99,24 @@ def configured_nodes(urls: str | None) -> list[ScrapydTarget]:
     ${ENV} expansion, as scrapyd-deploy reads them) or from SCRAPYD_USERNAME / SCRAPYD_PASSWORD.
     """
     targets = _deploy_targets()
-    by_url = {_bare(t["url"]): (name, t) for name, t in targets.items() if t.get("url")}
+    by_url = {bare_url(t["url"]): (name, t) for name, t in targets.items() if t.get("url")}
     for url in [*(urls or "").split(","), *(t["url"] for t in targets.values() if t.get("url"))]:
         _check_node_url(url.strip())
     if urls:
         nodes = []
         for url in (part.strip().rstrip("/") for part in urls.split(",")):
             if url:
-                name, settings = by_url.get(_bare(url), (urlsplit(_bare(url)).netloc or url, {}))
-                nodes.append(_node(name, url, settings))
+                name, settings = by_url.get(
+                    bare_url(url), (urlsplit(bare_url(url)).netloc or url, {})
+                )
+                nodes.append(node_target(name, url, settings))
         return _unique(nodes)
-    nodes = [_node(name, t["url"], t) for name, t in targets.items() if t.get("url")]
+    nodes = [node_target(name, t["url"], t) for name, t in targets.items() if t.get("url")]
     return _unique(nodes) or [_target("default", DEFAULT_URL, {})]
 
 
 def _check_node_url(url: str) -> None:
-    if url and not jobs.is_http_url(redact.split_credentials(url)[0]):
+    if url and not is_http_url(redact.split_credentials(url)[0]):
         raise InvalidRequest(
             f"{redact.mask_credentials(url)!r} is not a Scrapyd URL such as http://127.0.0.1:6800."
         )
@@ -125,81 +125,3 @@ def _check_node_url(url: str) -> None:
 def _unique(nodes: list[ScrapydTarget]) -> list[ScrapydTarget]:
     seen: set[str] = set()
     return [node for node in nodes if not (node.url in seen or seen.add(node.url))]
-
-
-def resolve_scrapyd_target(urls: str | None) -> ScrapydTarget:
-    """The first configured node (what single-node commands talk to)."""
-    return configured_nodes(urls)[0]
-
-
-@dataclass
-class Config:
-    """What every command shares: the store location and the Scrapyd nodes."""
-
-    db: str
-    scrapyd_url: str | None = None
-    _views: dict[str, Any] = field(default_factory=dict, repr=False)
-    _nodes: list[ScrapydTarget] | None = field(default=None, repr=False)
-
-    def nodes(self) -> list[ScrapydTarget]:
-        """The configured nodes (scrapy.cfg is read once per command)."""
-        if self._nodes is None:
-            self._nodes = configured_nodes(self.scrapyd_url)
-        return self._nodes
-
-    def target_for(self, node_url: str) -> ScrapydTarget:
-        """The configured node at this URL (for its credentials), or a bare target for it."""
-        bare = _bare(node_url)
-        for node in self.nodes():
-            if node.url == bare:
-                return node
-        return _node(urlsplit(bare).netloc or bare, node_url, {})
-
-    def view(self, node_url: str) -> Any:
-        """Scrapyd's view of one node, fetched at most once per command."""
-        if node_url not in self._views:
-            from control.scheduling import ScrapydView
-
-            self._views[node_url] = ScrapydView(self.target_for(node_url))
-        return self._views[node_url]
-
-    def unreachable_nodes(self) -> list[Any]:
-        """The nodes this command could not reach, with the reason."""
-        return [view for view in self._views.values() if view.unreachable is not None]
-
-    def _uses_scrapyd(self, candidates: Iterable[Job] | None) -> bool:
-        if candidates is None:
-            return (
-                Job.select()
-                .where((Job.mode == "scrapyd") & (Job.status << jobs.models.ACTIVE_STATUSES))
-                .exists()
-            )
-        return any(job.mode == "scrapyd" for job in candidates)
-
-    def probes(self, candidates: Iterable[Job] | None = None) -> list[Any]:
-        return [self._scrapyd_alive] if self._uses_scrapyd(candidates) else []
-
-    def _scrapyd_alive(self, job: Job) -> bool | None:
-        # Only jobs run by Scrapyd make us look for (and talk to) Scrapyd at all, and each job
-        # is asked about on its own node.
-        if job.mode != "scrapyd" or not job.node:
-            return None
-        return self.view(job.node).is_alive(job)
-
-    def _scrapyd_stop(self, job: Job, kill: bool) -> tuple[bool, str | None]:
-        if job.mode != "scrapyd" or not job.node:
-            return False, None
-        return self.view(job.node).stop(job, kill)
-
-    def reconcile(self, candidates: list[Job] | None = None) -> list[jobs.Reconciled]:
-        """Finish jobs whose process is gone (Scrapyd's view, the pid, the heartbeat)."""
-        return jobs.reconcile(candidates, self.probes(candidates))
-
-    def merge_scrapyd(self, job: Job, details: dict[str, Any]) -> dict[str, Any]:
-        """Add what the job's Scrapyd node knows of it (pid, times, log URL, reachability)."""
-        if job.mode != "scrapyd" or not job.node:
-            return details
-        return self.view(job.node).merge(job, details)
-
-    def cancel_hooks(self) -> dict[str, Any]:
-        return {"probes": [self._scrapyd_alive], "stop_remote": self._scrapyd_stop}

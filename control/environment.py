@@ -99,7 +99,7 @@ def _check_scrapyd_url() -> None:
     value = _value(SCRAPYD_URL)
     if value is None:
         return
-    from control.jobs import is_http_url
+    from control.validation import is_http_url
 
     urls = [part.strip() for part in value.split(",") if part.strip()]
     if not urls or not all(is_http_url(url) for url in urls):

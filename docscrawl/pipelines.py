@@ -15,6 +15,7 @@ from twisted.internet import task
 from docscrawl import job_state, models
 from docscrawl.items import CrawlErrorItem, NotModifiedItem, PageItem
 from docscrawl.models import PAGE_FIELDS
+from docscrawl.reactor import installed_reactor as _reactor
 
 logger = logging.getLogger(__name__)
 
@@ -202,11 +203,3 @@ class PageStorePipeline:
             )
             found.update((url, (page_id, digest)) for url, page_id, digest in query.tuples())
         return found
-
-
-def _reactor() -> Any:
-    # Imported late: importing twisted.internet.reactor installs the default reactor, and
-    # Scrapy must be the one to choose and install it.
-    from twisted.internet import reactor
-
-    return reactor
