@@ -34,6 +34,44 @@ class Heading:
 
 
 @dataclass(slots=True)
+class ExtractionAudit:
+    """How much of the page the extraction kept, and which rule chose the main region.
+
+    ``*_found`` count the whole page's visible markup, ``*_kept`` what the main content kept.
+    Stored with the page (``Page.extraction_audit``) so that a user can find the pages whose
+    extraction should be checked (``text_share`` low, or a heading or code block lost).
+    """
+
+    visible_words: int = 0  # words of the page's visible text (no script, style, hidden)
+    kept_words: int = 0  # words of the main text
+    headings_found: int = 0
+    headings_kept: int = 0
+    code_blocks_found: int = 0  # <pre> blocks
+    code_blocks_kept: int = 0
+    tables_found: int = 0  # data tables (layout tables are not counted)
+    tables_kept: int = 0
+    rule: str = "none"  # e.g. "role=main", "main", "article", "class:rst-content", "density"
+
+    @property
+    def text_share(self) -> float:
+        """The share of the page's visible words that the main text kept (1.0 for no text)."""
+        if self.visible_words == 0:
+            return 1.0
+        return round(min(1.0, self.kept_words / self.visible_words), 4)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "text_share": self.text_share,
+            "visible_words": self.visible_words,
+            "kept_words": self.kept_words,
+            "headings": [self.headings_found, self.headings_kept],
+            "code_blocks": [self.code_blocks_found, self.code_blocks_kept],
+            "tables": [self.tables_found, self.tables_kept],
+            "rule": self.rule,
+        }
+
+
+@dataclass(slots=True)
 class ExtractedPage:
     title: str | None = None
     description: str | None = None
@@ -47,6 +85,7 @@ class ExtractedPage:
     content_hash: str = EMPTY_HASH
     # What failed while extracting the page: stage -> how many times; empty when nothing did.
     failures: dict[str, int] = field(default_factory=dict)
+    audit: ExtractionAudit = field(default_factory=ExtractionAudit)
 
 
 class FailureCounter:
