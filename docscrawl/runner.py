@@ -52,6 +52,9 @@ def check_settings(overrides: dict[str, str]) -> None:
     """
     defaults = project_settings()
     settings = project_settings(overrides)
+    from docscrawl.extraction import site_overrides
+
+    site_overrides(settings)  # a selector that is not CSS fails here, in a sentence
     for key, value in overrides.items():
         if key.startswith("DOCSCRAWL_") and (key not in defaults or key in INTERNAL):
             raise ValueError(f"{key} is not a docscrawl setting (see docscrawl/settings.py)")

@@ -101,5 +101,9 @@ DOCSCRAWL_TRAP_MAX_SAME_CONTENT = 20  # pages with one title and main text (a so
 DOCSCRAWL_SITEMAP_MAX_DEPTH = 4
 DOCSCRAWL_SITEMAP_MAX_FILES = 200
 DOCSCRAWL_SITEMAP_MAX_URLS = 100_000
+# Per-site selector overrides (CSS): the main content, and what never to keep inside it (one
+# selector group, or a list). Empty: the extractor's own rules choose (docscrawl/extraction/).
+DOCSCRAWL_MAIN_SELECTOR = ""
+DOCSCRAWL_DROP_SELECTORS = ""
 # Ledger rows (URLs not stored, and why) kept per reason and crawl; past it only the counts grow.
 DOCSCRAWL_LEDGER_MAX_ROWS = 10_000

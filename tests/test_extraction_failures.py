@@ -118,7 +118,7 @@ def test_failures_of_several_stages_add_up() -> None:
 @pytest.mark.parametrize(
     ("target", "stage", "kept"),
     [
-        ("main_content", "main_content", ("title", "links")),
+        ("choose_main", "main_content", ("title", "links")),
         ("render_content", "render", ("title", "links")),
         ("fill_metadata", "metadata", ("markdown", "links")),
         ("page_links", "resolve", ("title", "markdown")),

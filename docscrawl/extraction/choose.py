@@ -2,15 +2,19 @@
 
 Documentation generators mark it up in a few known ways (ARIA ``role=main``, ``<main>`` or
 ``<article>``, then the wrapper classes of Sphinx, Read the Docs, MkDocs Material, DocBook...);
-the most specific one found wins, and ``<body>`` is the fallback. What to skip *inside* the main
+the most specific one found wins. A theme no rule knows falls back to the region that holds
+the page's text (density.py), and ``<body>`` when no region does. What to skip *inside* the main
 content (permalinks, tables of contents, edit links) is decided while rendering it (render.py).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from lxml import etree
+
+from docscrawl.extraction.density import densest_region
 
 _DOCBOOK_DIVS = (
     "book chapter section article refentry part appendix preface sect1 reference glossary "
@@ -31,6 +35,14 @@ _CLASS_RANKS = {
     "md-content": _RANK_MD,
     **dict.fromkeys(_DOCBOOK_DIVS.split(), _RANK_DOCBOOK),
     "content": _RANK_CONTENT,
+}
+_RANK_NAMES = {
+    _RANK_BODY: "body",
+    _RANK_DOCUMENT: "document",
+    _RANK_RST: "rst-content",
+    _RANK_MD: "md-content",
+    _RANK_DOCBOOK: "docbook",
+    _RANK_CONTENT: "content",
 }
 _RANKED_CLASS = re.compile(
     r"(?:^|\s)(?:" + "|".join(map(re.escape, _CLASS_RANKS)) + r")(?:\s|$)"
@@ -75,17 +87,35 @@ def _pick(found: list[etree._Element]) -> etree._Element | None:
 
 def main_content(root: etree._Element) -> etree._Element:
     """The element that holds the page's main content (``<body>``, or the root, if none does)."""
+    return choose_main(root)[0]
+
+
+def choose_main(
+    root: etree._Element, selector: Callable[[etree._Element], list] | None = None
+) -> tuple[etree._Element, str]:
+    """The main content's element, and the rule that chose it (kept in the page's audit).
+
+    ``selector`` (a compiled ``DOCSCRAWL_MAIN_SELECTOR``) wins when it matches; then the
+    generators' markup, most specific first; then, for a theme no rule knows, the region where
+    the page's text is (density.py).
+    """
+    if selector is not None:
+        main = _pick(selector(root))
+        if main is not None:
+            return main, "selector"
     main = _pick([a.getparent() for a in _ROLE_ATTRS(root) if a.strip().lower() == "main"])
     if main is not None:
-        return main
+        return main, "role=main"
     elements = _MAIN_ELEMENTS(root)
     if elements:
         articles = [el for el in elements if el.tag == "article"]
         material = [el for el in articles if "md-content__inner" in (el.get("class") or "")]
-        for found in (material, [el for el in elements if el.tag == "main"], articles):
+        mains = [el for el in elements if el.tag == "main"]
+        candidates = (("md-content__inner", material), ("main", mains), ("article", articles))
+        for rule, found in candidates:
             main = _pick(found)
             if main is not None:
-                return main
+                return main, rule
     ranked: list[list[etree._Element]] = [[] for _ in range(_RANK_CONTENT + 1)]
     for value in _CLASS_ATTRS(root):
         if _RANKED_CLASS(value) is None:
@@ -101,10 +131,11 @@ def main_content(root: etree._Element) -> etree._Element:
         if rank == _RANK_CONTENT:  # #content before .content
             main = _pick([a.getparent() for a in _ID_ATTRS(root) if a == "content"])
             if main is not None:
-                return main
+                return main, "id:content"
         main = _pick(found)
         if main is not None:
-            return main
+            return main, "class:" + _RANK_NAMES[rank]
     for body in root.iter("body"):
-        return body
-    return root
+        region = densest_region(body)
+        return region, "density" if region is not body else "body"
+    return root, "none"

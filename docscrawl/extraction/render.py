@@ -81,6 +81,19 @@ _SECTION_CLASSES = _words(
 _HEADERLINK_TEXTS = frozenset(("", "¶", "#", "§", "🔗", "⚓", "link"))
 _NO_LANGUAGE = frozenset(("default", "none", "nohighlight", "no-highlight"))
 
+_HAS_H1 = etree.XPath("boolean(.//h1)")
+_HAS_HEADER_CELL = etree.XPath("boolean(.//th|.//thead)")
+_HAS_BLOCK_CONTENT = etree.XPath("boolean(.//td//pre|.//td//table|.//td//h1|.//td//h2|.//td//h3)")
+_NAV_BLOCK_TAGS = _words("div p ul ol table section center")
+# A previous/next link: an arrow before or after it, or the word alone ("Next", "Previous:
+# Install", "Up"), not a sentence that starts with it ("Next steps").
+_ARROWS = "\u00ab\u2039\u2190<\u00bb\u203a\u2192>"
+_PAGER_LINK = re.compile(
+    rf"^[{_ARROWS}]|[{_ARROWS}]$|^(?:previous|prev|next|up|home|back to top|top)"
+    r"(?:\s+(?:page|topic|chapter|section))?\s*(?::|$)",
+    re.IGNORECASE,
+).search
+_CRUMB_SEPARATORS = re.compile(r"[\u203a\u00bb>/|\u00b7\u2022\u2192]").search
 _HAS_HEADING = etree.XPath("boolean(.//h1|.//h2|.//h3|.//h4|.//h5|.//h6)")
 _FIRST_HEADING = etree.XPath("(.//h1|.//h2|.//h3|.//h4|.//h5|.//h6)[1]")
 _CODE_CELL = etree.XPath(f"(.//td[{_has_class('code')}])[1]|(.//td)[last()]")
@@ -111,10 +124,20 @@ def _escape(text: str) -> str:
 
 
 def render_content(
-    page: ExtractedPage, main: etree._Element, resolve: Resolver, failures: FailureCounter
+    page: ExtractedPage,
+    main: etree._Element,
+    resolve: Resolver,
+    failures: FailureCounter,
+    dropped: frozenset[int] = frozenset(),
 ) -> None:
-    """Fill the page's headings, Markdown, text, word count and content hash from ``main``."""
-    renderer = Renderer(resolve, keep_headers=main.tag not in ("body", "html"), failures=failures)
+    """Fill the page's headings, Markdown, text, word count and content hash from ``main``.
+
+    ``dropped`` holds the ids of elements never to render (``DOCSCRAWL_DROP_SELECTORS``); the
+    caller keeps those elements alive while this runs.
+    """
+    renderer = Renderer(
+        resolve, keep_headers=main.tag not in ("body", "html"), failures=failures, dropped=dropped
+    )
     blocks: list = []
     try:
         renderer.container(main, blocks, 0)
@@ -124,6 +147,8 @@ def render_content(
         text = _collapse(" ".join(main.itertext()))
         blocks = [("p", _escape(text), text)] if text else []
     page.headings = renderer.headings
+    page.audit.code_blocks_kept = sum(1 for b in blocks if b[0] == "code")
+    page.audit.tables_kept = sum(1 for b in blocks if b[0] == "table")
     page.markdown = "\n\n".join(b[1] for b in blocks)
     page.text = "\n".join(b[2] for b in blocks if b[2])
     # Words: whitespace-separated tokens, not counting those without a letter or digit ("|", "-").
@@ -135,26 +160,36 @@ def render_content(
 class Renderer:
     """One walk over the main content producing Markdown blocks, text blocks and headings."""
 
-    __slots__ = ("_failures", "_keep_headers", "_resolve", "headings")
+    __slots__ = ("_dropped", "_failures", "_keep_headers", "_resolve", "headings")
 
-    def __init__(self, resolve: Resolver, keep_headers: bool, failures: FailureCounter) -> None:
+    def __init__(
+        self,
+        resolve: Resolver,
+        keep_headers: bool,
+        failures: FailureCounter,
+        dropped: frozenset[int] = frozenset(),
+    ) -> None:
         self._resolve = resolve
         self._keep_headers = keep_headers
         self._failures = failures
+        self._dropped = dropped
         self.headings: list[Heading] = []
 
     # -- what to skip ---------------------------------------------------------------------
 
+    def excludes(self, el: etree._Element) -> bool:
+        """Whether the renderer skips this element (and all it holds) as page furniture."""
+        return self._excluded(el, el.tag)
+
     def _excluded(self, el: etree._Element, tag: str) -> bool:
         if tag in _DROP_TAGS:
             return True
+        if self._dropped and id(el) in self._dropped:
+            return True
         if tag == "header":
             return not (self._keep_headers and _HAS_HEADING(el))
-        if tag == "aside":
-            role = el.get("role") or ""
-            return _CONTENT_ASIDE_CLASSES.isdisjoint((el.get("class") or "").split()) and not (
-                role.startswith("doc-") and role != "doc-toc"
-            )
+        if tag == "aside" and self._furniture_aside(el):
+            return True
         attributes = el.items()
         if not attributes:
             return False
@@ -178,7 +213,24 @@ class Renderer:
                 toc = toc or value in _TOC_IDS
             elif name == "href" and tag == "a" and self._junk_link(el, value):
                 return True
-        return toc and _mostly_links(el)
+        if toc:
+            return _mostly_links(el) and _in_page_links(el) and not _HAS_H1(el)
+        # An "on this page" list: every link a #fragment of this page.
+        return tag in ("ul", "ol") and _anchor_list(el)
+
+    @staticmethod
+    def _furniture_aside(el: etree._Element) -> bool:
+        """An <aside> beside the content (a sidebar of links, a page outline), not in it."""
+        classes = (el.get("class") or "").split()
+        if not _CONTENT_ASIDE_CLASSES.isdisjoint(classes):
+            return False
+        role = el.get("role") or ""
+        if role.startswith("doc-") and role != "doc-toc":
+            return False
+        if role in _DROP_ROLES or role == "doc-toc" or not _DROP_CLASSES.isdisjoint(classes):
+            return True
+        # A content aside (a sidebar box of text, a side example) has text of its own.
+        return _mostly_links(el)
 
     @staticmethod
     def _junk_link(a: etree._Element, href: str) -> bool:
@@ -186,6 +238,23 @@ class Renderer:
         if href.startswith("#") and text in _HEADERLINK_TEXTS and a.find(".//img") is None:
             return True  # a permalink next to a heading
         return len(text) < 50 and _EDIT_LINK.match(text) is not None
+
+    def _is_page_nav(self, el: etree._Element) -> bool:
+        """Breadcrumbs before the first heading, or a previous/next bar: short, all links."""
+        text = _short_text(el, 200)
+        if text is None:
+            return False
+        links = [" ".join(text_of(a).split()) for a in el.iter("a")]
+        links = [link for link in links if link]
+        if not links:
+            return False
+        linked = sum(len(link) for link in links)
+        bare = "".join(text.split())
+        if not bare or linked < 0.6 * len(bare.replace(" ", "")):
+            return False
+        if all(_PAGER_LINK(link) for link in links):
+            return True
+        return not self.headings and len(links) >= 2 and _CRUMB_SEPARATORS(text) is not None
 
     # -- blocks ---------------------------------------------------------------------------
 
@@ -214,9 +283,12 @@ class Renderer:
             tag = child.tag
             if tag.__class__ is str and not self._excluded(child, tag):
                 if tag in _BLOCK_TAGS:
-                    if md:
-                        _flush(out, md, tx)
-                    self._block(child, tag, out, depth + 1)
+                    if depth < 3 and tag in _NAV_BLOCK_TAGS and self._is_page_nav(child):
+                        pass  # breadcrumbs or previous/next links around the content
+                    else:
+                        if md:
+                            _flush(out, md, tx)
+                        self._block(child, tag, out, depth + 1)
                 elif tag in _INLINE_FORMAT_TAGS and not _has_block_child(child):
                     self._inline(child, tag, md, tx)
                 elif depth > _MAX_DEPTH:
@@ -242,6 +314,10 @@ class Renderer:
                 cells = _CODE_CELL(el)  # Pygments line numbers sit in the first cell
                 if cells:
                     self.container(cells[0], out, depth)
+            elif is_layout_table(el):
+                for cell in _layout_cells(el):  # side by side on screen, one after the other here
+                    if not self._excluded(cell, cell.tag):
+                        self.container(cell, out, depth)
             else:
                 self._table(el, out, depth)
         elif tag in ("ul", "ol", "menu", "dir"):
@@ -468,6 +544,46 @@ class Renderer:
         if tag in _BLOCK_TAGS:
             md.append(" ")
             tx.append(" ")
+
+
+def is_layout_table(table: etree._Element) -> bool:
+    """A table used to lay blocks out (code side by side), not to hold data: no header row,
+    and a cell holding a code block or a table of its own."""
+    if _HAS_HEADER_CELL(table):
+        return False
+    return bool(_HAS_BLOCK_CONTENT(table))
+
+
+def _layout_cells(table: etree._Element) -> list[etree._Element]:
+    return [cell for tr in _rows(table) for cell in tr if cell.tag in ("td", "th")]
+
+
+def _short_text(el: etree._Element, limit: int) -> str | None:
+    """The element's text if it is at most ``limit`` characters, else None (read no further)."""
+    parts = []
+    size = 0
+    for piece in el.itertext():
+        size += len(piece)
+        if size > limit:
+            return None
+        parts.append(piece)
+    return "".join(parts)
+
+
+def _in_page_links(el: etree._Element) -> bool:
+    """Whether most of the element's links point into this page (#fragment)."""
+    hrefs = [a.get("href") or "" for a in el.iter("a")]
+    hrefs = [href for href in hrefs if href]
+    return not hrefs or sum(href.startswith("#") for href in hrefs) * 2 > len(hrefs)
+
+
+def _anchor_list(el: etree._Element) -> bool:
+    hrefs = [a.get("href") or "" for a in el.iter("a")]
+    return (
+        len(hrefs) >= 3
+        and all(href.startswith("#") and len(href) > 1 for href in hrefs)
+        and (_mostly_links(el))
+    )
 
 
 def _rows(table: etree._Element) -> list[etree._Element]:

@@ -21,7 +21,7 @@ from w3lib.url import safe_url_string
 from docscrawl import models
 from docscrawl.extensions import CancelledBeforeDownload
 from docscrawl.extensions.lifecycle import EXTRACTION_FAILURES
-from docscrawl.extraction import extract_page
+from docscrawl.extraction import SiteOverrides, extract_page, site_overrides
 from docscrawl.items import CrawlErrorItem, NotModifiedItem, page_item
 from docscrawl.ledger import classify_failure
 from docscrawl.spiders.sitemaps import SitemapsMixin
@@ -86,6 +86,7 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
         self.stored = UrlKeySet()
         self.init_sitemaps()
         self.traps = TrapRules()
+        self.overrides = SiteOverrides()
         self.soft_not_found = SoftNotFound()
         # ("http://host", "https://host") once the site is seen redirecting between schemes.
         self.scheme_alias: tuple[str, str] | None = None
@@ -105,6 +106,7 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.traps = TrapRules.from_settings(crawler.settings)
         spider.max_sitemap_urls = crawler.settings.getint("DOCSCRAWL_SITEMAP_MAX_URLS")
+        spider.overrides = site_overrides(crawler.settings)
         if crawler.settings.getbool("DOCSCRAWL_TEMPORARY_JOBDIR"):
             crawler.signals.connect(spider._remove_jobdir, signal=signals.engine_stopped)
         return spider
@@ -306,7 +308,7 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
         if final_key in self.stored:
             yield self.unstored(url, models.DUPLICATE, f"the same page as {response.url}")
             return
-        page = extract_page(response.selector.root, response.url)
+        page = extract_page(response.selector.root, response.url, self.overrides)
         if self.soft_not_found.matches(response.url, page.title, page.text):
             yield self.unstored(
                 url, models.SOFT_404, "answered 200 with the site's page for a missing URL"
@@ -356,7 +358,7 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
     def _soft_404_probed(self, response: Response) -> None:
         """The site answered a URL that cannot exist with a page: remember that page."""
         if response.status == 200 and self._not_html(response) is None:
-            page = extract_page(response.selector.root, response.url)
+            page = extract_page(response.selector.root, response.url, self.overrides)
             self.soft_not_found.learn(response.url, page.title, page.text)
             logger.info("%s answers missing URLs with a page titled %r", self.scope, page.title)
 

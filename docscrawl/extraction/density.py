@@ -1,0 +1,158 @@
+"""The main content of a theme no rule knows: found by where the text is, not by class names.
+
+When no generator rule fires (no ``role=main``, ``<main>``, ``<article>`` or known wrapper
+class), the page is a wrapper around regions: a header, a sidebar, the content, a footer. Chrome
+is short or made of links; content is long running text, code and tables. So, from ``<body>``
+down, the walk enters the child holding most of the text (links weighted low, since navigation
+is links) as long as that child holds nearly all of it. Where the text splits between regions,
+it enters the region holding the page's heading if what is beside it is only navigation (link
+dense) or small. It stops where neither holds, and that element is the main content.
+
+One pass over the tree counts each element's text and link text (bottom up, no recursion, so
+pathological nesting costs nothing extra); the walk down then only reads those counts.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree
+
+
+# Regions the renderer never keeps, so their text does not count for or against a candidate.
+def _words(names: str) -> frozenset[str]:
+    return frozenset(names.split())
+
+
+_SKIPPED = _words(
+    """script style noscript template svg head title nav footer header aside form button select
+    option textarea iframe object embed canvas audio video map dialog"""
+)
+# Elements that can be a main-content region (blocks and layout cells, not a paragraph).
+_REGIONS = _words("div section td tr tbody thead table center span font blockquote")
+_TABLE_PARTS = _words("table tbody thead tr")
+_LINK_WEIGHT = 0.3  # a link's text counts a third: navigation is links, content mostly is not
+_HOLDS_NEARLY_ALL = 0.75  # a child holding this share of the text is where the content is
+_SMALL_BESIDE = 0.25  # text beside the heading's region this small (relative to it) is chrome
+_LINK_DENSE = 0.5
+_DISPLAY_NONE = re.compile(r"display\s*:\s*none", re.IGNORECASE).search
+
+
+class TextCounts:
+    """Each element's text and link-text lengths (in characters, without whitespace)."""
+
+    __slots__ = ("_keep", "links", "text")
+
+    def __init__(self, top: etree._Element) -> None:
+        self.text: dict[int, int] = {}
+        self.links: dict[int, int] = {}
+        self._keep = list(top.iter())  # the proxies stay alive, so their ids stay unique
+        for el in reversed(self._keep):
+            tag = el.tag
+            if tag.__class__ is not str or tag in _SKIPPED or _hidden(el):
+                self.text[id(el)] = self.links[id(el)] = 0
+                continue
+            total = _chars(el.text)
+            links = 0
+            for child in el:
+                key = id(child)
+                total += self.text.get(key, 0) + _chars(child.tail)
+                links += self.links.get(key, 0)
+            if tag == "a":
+                links = total  # everything inside a link, its children's tails too, is link text
+            self.text[id(el)] = total
+            self.links[id(el)] = links
+
+    def weight(self, el: etree._Element) -> float:
+        text = self.text.get(id(el), 0)
+        links = self.links.get(id(el), 0)
+        return (text - links) + _LINK_WEIGHT * links
+
+    def link_density(self, el: etree._Element) -> float:
+        text = self.text.get(id(el), 0)
+        return self.links.get(id(el), 0) / text if text else 1.0
+
+
+def densest_region(body: etree._Element) -> etree._Element:
+    """The element under ``body`` that holds its main content (``body`` itself if none does)."""
+    counts = TextCounts(body)
+    heading = _content_heading(body, counts)
+    current = body
+    while True:
+        children = [
+            child
+            for child in current
+            if child.tag.__class__ is str and child.tag in _REGIONS and counts.weight(child) > 0
+        ]
+        if not children:
+            return _outside_table(current)
+        total = counts.weight(current)
+        best = max(children, key=counts.weight)
+        holder = _holder(children, heading) if heading is not None else None
+        if counts.weight(best) >= _HOLDS_NEARLY_ALL * total and holder in (None, best):
+            if holder is None and heading is not None and _contains(current, heading):
+                return current  # the heading is not in a region of its own: keep it
+            current = best
+            continue
+        if holder is not None and _only_chrome_beside(current, holder, counts):
+            current = holder
+            continue
+        return _outside_table(current)
+
+
+def _outside_table(el: etree._Element) -> etree._Element:
+    """A table (or a row) whose text is split between its cells is content as a whole table."""
+    while el.tag in _TABLE_PARTS and el.getparent() is not None:
+        el = el.getparent()
+    return el
+
+
+def _content_heading(body: etree._Element, counts: TextCounts) -> etree._Element | None:
+    """The page's own h1: the first one that is not a logo link, and not in skipped chrome."""
+    for h1 in body.iter("h1"):
+        if counts.text.get(id(h1), 0) == 0:
+            continue  # empty, or inside a header/nav the renderer drops
+        if counts.link_density(h1) < _LINK_DENSE:
+            return h1
+    return None
+
+
+def _contains(el: etree._Element, node: etree._Element) -> bool:
+    return any(ancestor is el for ancestor in node.iterancestors())
+
+
+def _holder(children: list[etree._Element], heading: etree._Element) -> etree._Element | None:
+    for ancestor in heading.iterancestors():
+        for child in children:
+            if ancestor is child:
+                return child
+    return None
+
+
+def _only_chrome_beside(
+    current: etree._Element, holder: etree._Element, counts: TextCounts
+) -> bool:
+    """Whether everything in ``current`` beside ``holder`` is navigation or too small to matter."""
+    limit = _SMALL_BESIDE * counts.weight(holder)
+    for child in current:
+        if child is holder or child.tag.__class__ is not str:
+            continue
+        weight = counts.weight(child)
+        if weight <= 0:
+            continue
+        if counts.link_density(child) < _LINK_DENSE and weight > limit:
+            return False
+    return True
+
+
+def _chars(text: str | None) -> int:
+    if not text:
+        return 0
+    return len(text) - text.count(" ") - text.count("\n") - text.count("\t")
+
+
+def _hidden(el: etree._Element) -> bool:
+    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
+        return True
+    style = el.get("style")
+    return bool(style) and "none" in style and _DISPLAY_NONE(style) is not None
