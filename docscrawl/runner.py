@@ -29,6 +29,7 @@ AT_LEAST_ONE = {
     "CONCURRENT_REQUESTS_PER_DOMAIN",
     "CONCURRENT_ITEMS",
     "DOCSCRAWL_BATCH_SIZE",
+    "DOCSCRAWL_TEMPLATE_MIN_PAGES",
 }
 ABOVE_ZERO = {
     "DOWNLOAD_TIMEOUT",
@@ -38,6 +39,8 @@ ABOVE_ZERO = {
     "AUTOTHROTTLE_TARGET_CONCURRENCY",
     "AUTOTHROTTLE_MAX_DELAY",
 }
+# Shares of a whole: above 0, at most 1.
+SHARES = {"DOCSCRAWL_TEMPLATE_SHARE"}
 # Set by docscrawl itself, never by a user.
 INTERNAL = {"DOCSCRAWL_DB", "DOCSCRAWL_TEMPORARY_JOBDIR"}
 
@@ -86,6 +89,8 @@ def check_settings(overrides: dict[str, str]) -> None:
             raise ValueError(f"{key}={value} is not valid: {key} must be greater than 0")
         if number < 0:
             raise ValueError(f"{key}={value} is not valid: {key} must not be negative")
+        if key in SHARES and not 0 < number <= 1:
+            raise ValueError(f"{key}={value} is not valid: {key} must be above 0 and at most 1")
 
 
 def run_foreground_crawl(

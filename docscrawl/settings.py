@@ -105,5 +105,11 @@ DOCSCRAWL_SITEMAP_MAX_URLS = 100_000
 # selector group, or a list). Empty: the extractor's own rules choose (docscrawl/extraction/).
 DOCSCRAWL_MAIN_SELECTOR = ""
 DOCSCRAWL_DROP_SELECTORS = ""
+# Template learning (docscrawl/extraction/template.py): once a crawl has stored this many pages,
+# a short block of main content found on at least this share of them is the site's template,
+# dropped from later pages and, when the crawl closes, from the pages stored before.
+DOCSCRAWL_TEMPLATE_LEARNING = True
+DOCSCRAWL_TEMPLATE_MIN_PAGES = 10
+DOCSCRAWL_TEMPLATE_SHARE = 0.6
 # Ledger rows (URLs not stored, and why) kept per reason and crawl; past it only the counts grow.
 DOCSCRAWL_LEDGER_MAX_ROWS = 10_000

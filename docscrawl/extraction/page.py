@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 # The package's logger: the stages' modules report their failures through FailureCounter.
 logger = logging.getLogger("docscrawl.extraction")
@@ -31,6 +31,14 @@ class Heading:
     level: int
     text: str
     anchor: str | None  # the id a URL fragment can point at, e.g. "installation"
+
+
+class Block(NamedTuple):
+    """One rendered block of the main content: a paragraph, heading, list, code block, table."""
+
+    kind: str  # "p", "h", "list", "code", "table", "quote", "hr"
+    markdown: str
+    text: str
 
 
 @dataclass(slots=True)
@@ -86,6 +94,8 @@ class ExtractedPage:
     # What failed while extracting the page: stage -> how many times; empty when nothing did.
     failures: dict[str, int] = field(default_factory=dict)
     audit: ExtractionAudit = field(default_factory=ExtractionAudit)
+    # The main content's blocks, in order (markdown and text are their joins); not stored.
+    blocks: list[Block] = field(default_factory=list)
 
 
 class FailureCounter:

@@ -15,7 +15,7 @@ import re
 
 from lxml import etree
 
-from docscrawl.extraction.page import RENDER, ExtractedPage, FailureCounter, Heading
+from docscrawl.extraction.page import RENDER, Block, ExtractedPage, FailureCounter, Heading
 from docscrawl.extraction.parse import text_of
 from docscrawl.extraction.resolve import Resolver
 
@@ -84,6 +84,7 @@ _NO_LANGUAGE = frozenset(("default", "none", "nohighlight", "no-highlight"))
 _HAS_H1 = etree.XPath("boolean(.//h1)")
 _HAS_HEADER_CELL = etree.XPath("boolean(.//th|.//thead)")
 _HAS_BLOCK_CONTENT = etree.XPath("boolean(.//td//pre|.//td//table|.//td//h1|.//td//h2|.//td//h3)")
+_LIST_TAGS = _words("ul ol")
 _NAV_BLOCK_TAGS = _words("div p ul ol table section center")
 # A previous/next link: an arrow before or after it, or the word alone ("Next", "Previous:
 # Install", "Up"), not a sentence that starts with it ("Next steps").
@@ -149,11 +150,22 @@ def render_content(
     page.headings = renderer.headings
     page.audit.code_blocks_kept = sum(1 for b in blocks if b[0] == "code")
     page.audit.tables_kept = sum(1 for b in blocks if b[0] == "table")
-    page.markdown = "\n\n".join(b[1] for b in blocks)
-    page.text = "\n".join(b[2] for b in blocks if b[2])
+    page.blocks = [Block(*b) for b in blocks]
+    set_content(page, page.blocks)
+
+
+def set_content(page: ExtractedPage, blocks: list[Block]) -> None:
+    """The page's Markdown, text, word count and content hash, from its rendered blocks."""
+    page.markdown = "\n\n".join(b.markdown for b in blocks)
+    set_text(page, "\n".join(b.text for b in blocks if b.text))
+
+
+def set_text(page: ExtractedPage, text: str) -> None:
+    """The page's text with the word count and content hash that follow from it."""
+    page.text = text
     # Words: whitespace-separated tokens, not counting those without a letter or digit ("|", "-").
-    page.word_count = len(page.text.split()) - len(_NOT_A_WORD(page.text))
-    normalised = " ".join(page.text.split())
+    page.word_count = len(text.split()) - len(_NOT_A_WORD(text))
+    normalised = " ".join(text.split())
     page.content_hash = hashlib.sha256(normalised.encode("utf-8", "replace")).hexdigest()
 
 
@@ -192,7 +204,8 @@ class Renderer:
             return True
         attributes = el.items()
         if not attributes:
-            return False
+            # An "on this page" list: every link a #fragment of this page.
+            return tag in _LIST_TAGS and _anchor_list(el)
         toc = False
         for name, value in attributes:
             if name == "class":
@@ -215,8 +228,7 @@ class Renderer:
                 return True
         if toc:
             return _mostly_links(el) and _in_page_links(el) and not _HAS_H1(el)
-        # An "on this page" list: every link a #fragment of this page.
-        return tag in ("ul", "ol") and _anchor_list(el)
+        return tag in _LIST_TAGS and _anchor_list(el)
 
     @staticmethod
     def _furniture_aside(el: etree._Element) -> bool:

@@ -22,9 +22,11 @@ from docscrawl import models
 from docscrawl.extensions import CancelledBeforeDownload
 from docscrawl.extensions.lifecycle import EXTRACTION_FAILURES
 from docscrawl.extraction import SiteOverrides, extract_page, site_overrides
+from docscrawl.extraction.template import TemplateLearner
 from docscrawl.items import CrawlErrorItem, NotModifiedItem, page_item
 from docscrawl.ledger import classify_failure
 from docscrawl.spiders.sitemaps import SitemapsMixin
+from docscrawl.template_fixup import fix_up_pages
 from docscrawl.traps import SoftNotFound, TrapRules, numbered_chain
 from docscrawl.urls import CrawlScope, UrlKeySet, has_skipped_extension, normalize_url
 
@@ -87,6 +89,7 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
         self.init_sitemaps()
         self.traps = TrapRules()
         self.overrides = SiteOverrides()
+        self.template: TemplateLearner | None = None
         self.soft_not_found = SoftNotFound()
         # ("http://host", "https://host") once the site is seen redirecting between schemes.
         self.scheme_alias: tuple[str, str] | None = None
@@ -107,9 +110,25 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
         spider.traps = TrapRules.from_settings(crawler.settings)
         spider.max_sitemap_urls = crawler.settings.getint("DOCSCRAWL_SITEMAP_MAX_URLS")
         spider.overrides = site_overrides(crawler.settings)
+        if crawler.settings.getbool("DOCSCRAWL_TEMPLATE_LEARNING"):
+            spider.template = TemplateLearner(
+                min_pages=crawler.settings.getint("DOCSCRAWL_TEMPLATE_MIN_PAGES"),
+                share=crawler.settings.getfloat("DOCSCRAWL_TEMPLATE_SHARE"),
+            )
         if crawler.settings.getbool("DOCSCRAWL_TEMPORARY_JOBDIR"):
             crawler.signals.connect(spider._remove_jobdir, signal=signals.engine_stopped)
         return spider
+
+    def closed(self, reason: str) -> None:
+        """After the pipeline's last flush: take the learned template out of earlier pages."""
+        if self.template is None:
+            return
+        fixed = fix_up_pages(self.job_id, self.template.pages_to_fix())
+        if fixed:
+            self.crawler.stats.set_value("docscrawl/template_pages_fixed", fixed)
+            logger.info(
+                "Removed the site's template from %d pages stored before it was known", fixed
+            )
 
     def _remove_jobdir(self) -> None:
         shutil.rmtree(self.crawler.settings["JOBDIR"], ignore_errors=True)
@@ -318,6 +337,10 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
         if trap is not None:
             yield self.unstored(url, models.TRAP, trap, response.status)
             return
+        if self.template is not None:
+            dropped = self.template.learn_and_strip(final_key, page)
+            if dropped:
+                stats.inc_value("docscrawl/template_blocks_dropped", dropped)
         # The page is stored under its own URL whatever its rel=canonical says: a canonical is
         # a hint (often wrong: every page naming the home page, or another version of the
         # docs), recorded with the page. Pages with one main text are merged by `dedupe`.

@@ -1,0 +1,130 @@
+"""Learning a site's template during a crawl: blocks that repeat on most pages are boilerplate.
+
+A crawl sees hundreds of pages of one template. Whatever of the template survives the main
+content rules (a "this manual is for version 3" box, a navigation list of a theme no rule knows,
+a footer inside the content region) comes back, word for word, on most pages; real content does
+not. So the crawl counts, for each short block of main content (a paragraph, a list, a table,
+a quote; never a heading or a code block), on how many pages it appears. Once the crawl has seen
+``min_pages`` pages, a block found on at least ``share`` of them is boilerplate:
+
+- pages extracted from then on are stored without it (``strip``);
+- pages stored before it was known are fixed in the store when the crawl closes, in one pass
+  (``pages_to_fix`` says which, ``remove_from`` does the rewrite).
+
+Why both, and not only a post-pass: on a large site nearly every page is stored clean the first
+time (the template is known after ``min_pages``), so the closing pass touches a few dozen pages,
+not thousands; on a small site (ten pages) the closing pass is what removes it at all.
+
+Memory is bounded: only blocks up to ``max_block_chars`` are counted (template blocks are
+short), at most ``max_tracked`` distinct ones, each as a 64-bit hash; the Markdown and text of a
+block are kept only once it repeated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from docscrawl.extraction.page import Block, ExtractedPage
+from docscrawl.extraction.render import set_content, set_text
+
+# Blocks that can be template: not headings (they structure the page, and the sections) and
+# not code (the same example on many pages is still an example).
+_LEARNED_KINDS = frozenset(("p", "list", "table", "quote"))
+
+
+def fingerprint(block: Block) -> int:
+    normalised = " ".join(block.text.split()).casefold()
+    return int.from_bytes(hashlib.blake2b(normalised.encode(), digest_size=8).digest(), "big")
+
+
+@dataclass
+class TemplateLearner:
+    min_pages: int = 10
+    share: float = 0.6
+    max_block_chars: int = 400
+    max_tracked: int = 200_000
+    pages: int = 0
+    counts: dict[int, int] = field(default_factory=dict)
+    # The Markdown and text of every block seen at least twice (a candidate).
+    repeated: dict[int, Block] = field(default_factory=dict)
+    # Per stored page key: the candidate fingerprints it was stored with (for the closing pass).
+    stored_with: dict[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def _candidates(self, page: ExtractedPage) -> dict[int, Block]:
+        found: dict[int, Block] = {}
+        for block in page.blocks:
+            if block.kind in _LEARNED_KINDS and 0 < len(block.text) <= self.max_block_chars:
+                found.setdefault(fingerprint(block), block)
+        return found
+
+    def is_boilerplate(self, key: int) -> bool:
+        return self.pages >= self.min_pages and self.counts.get(key, 0) >= self.share * self.pages
+
+    def learn_and_strip(self, page_key: str, page: ExtractedPage) -> int:
+        """Count this page's blocks, then drop the known boilerplate from it; how many dropped."""
+        candidates = self._candidates(page)
+        self.pages += 1
+        for key, block in candidates.items():
+            count = self.counts.get(key)
+            if count is None:
+                if len(self.counts) >= self.max_tracked:
+                    continue
+                count = 0
+            self.counts[key] = count + 1
+            if count + 1 == 2:
+                self.repeated[key] = block
+        drop = {key for key in candidates if self.is_boilerplate(key)}
+        if drop:
+            kept = [
+                b for b in page.blocks if b.kind not in _LEARNED_KINDS or fingerprint(b) not in drop
+            ]
+            page.blocks = kept
+            set_content(page, kept)
+        remaining = tuple(key for key in candidates if key not in drop and key in self.counts)
+        if remaining:
+            self.stored_with[page_key] = remaining
+        return len(drop)
+
+    def boilerplate(self) -> dict[int, Block]:
+        """The blocks known to be template now."""
+        return {key: block for key, block in self.repeated.items() if self.is_boilerplate(key)}
+
+    def pages_to_fix(self) -> dict[str, list[Block]]:
+        """Pages stored before a block of theirs was known to be template, and those blocks."""
+        known = self.boilerplate()
+        if not known:
+            return {}
+        fixes: dict[str, list[Block]] = {}
+        for page_key, keys in self.stored_with.items():
+            blocks = [known[key] for key in keys if key in known]
+            if blocks:
+                fixes[page_key] = blocks
+        return fixes
+
+
+def remove_from(markdown: str, text: str, blocks: Iterable[Block]) -> tuple[str, ExtractedPage]:
+    """A stored page's Markdown and text without the given whole blocks.
+
+    Returns the new Markdown and a page holding the new text, word count and content hash.
+    Blocks are matched whole (between blank lines in the Markdown, between lines in the text),
+    so a sentence that merely contains a template block's words is left alone.
+    """
+    padded_md = f"\n\n{markdown}\n\n"
+    padded_text = f"\n{text}\n"
+    for block in blocks:
+        padded_md = _replace_all(padded_md, f"\n\n{block.markdown}\n\n", "\n\n")
+        if block.text:
+            padded_text = _replace_all(padded_text, f"\n{block.text}\n", "\n")
+    page = ExtractedPage()
+    page.markdown = padded_md.strip("\n")
+    set_text(page, padded_text.strip("\n"))
+    return page.markdown, page
+
+
+def _replace_all(text: str, old: str, new: str) -> str:
+    # Again until nothing changes: "\n\nA\n\nA\n\n" has two blocks sharing one separator.
+    while old in text:
+        text = text.replace(old, new)
+    return text

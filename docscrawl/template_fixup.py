@@ -1,0 +1,56 @@
+"""The closing pass of template learning: pages stored before their site's template was known.
+
+When a crawl closes, every page it stored with a block that turned out to be template (see
+docscrawl/extraction/template.py) is rewritten in the store without it, in one transaction:
+Markdown, text, word count and content hash, and the hash this job saw it with. Runs after the
+pipeline's last flush (the spider's ``closed``), so every page the crawl stored is there.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import peewee
+
+from docscrawl import models
+from docscrawl.extraction.page import Block
+from docscrawl.extraction.template import remove_from
+
+logger = logging.getLogger(__name__)
+
+_CHUNK = 200  # pages read and rewritten at a time
+
+
+def fix_up_pages(job_id: int, fixes: dict[str, list[Block]]) -> int:
+    """Remove the template blocks from this job's stored pages; how many pages changed."""
+    if not fixes or models.database.obj is None:
+        return 0
+    Page, JobPage = models.Page, models.JobPage
+    changed = 0
+    keys = list(fixes)
+    try:
+        with models.write_transaction():
+            for start in range(0, len(keys), _CHUNK):
+                chunk = keys[start : start + _CHUNK]
+                query = Page.select(Page.id, Page.url, Page.markdown, Page.text).where(
+                    (Page.job == job_id) & (Page.url << chunk)
+                )
+                for page_id, url, markdown, text in query.tuples():
+                    new_markdown, fixed = remove_from(markdown, text, fixes[url])
+                    if new_markdown == markdown and fixed.text == text:
+                        continue
+                    Page.update(
+                        markdown=new_markdown,
+                        text=fixed.text,
+                        word_count=fixed.word_count,
+                        content_hash=fixed.content_hash,
+                    ).where(Page.id == page_id).execute()
+                    JobPage.update(content_hash=fixed.content_hash).where(
+                        (JobPage.job == job_id) & (JobPage.page == page_id)
+                    ).execute()
+                    changed += 1
+    except peewee.PeeweeException:
+        # The pages stay as they were stored, template and all: nothing is lost.
+        logger.exception("Could not remove the learned template from %d pages", len(keys))
+        return 0
+    return changed
