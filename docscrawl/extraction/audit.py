@@ -15,16 +15,9 @@ from docscrawl.extraction.page import ExtractedPage, FailureCounter
 from docscrawl.extraction.render import Renderer, is_layout_table
 from docscrawl.extraction.resolve import Resolver
 
-_NOT_TEXT = ("script", "style", "noscript", "template", "svg", "head", "title")
-_VISIBLE_TEXT = etree.XPath(
-    "//body//text()[not("
-    + " or ".join(f"ancestor::{tag}" for tag in _NOT_TEXT)
-    + " or ancestor::*[@hidden or @aria-hidden='true'])]"
-)
-_CANDIDATES = etree.XPath(
-    "//body//*[self::h1 or self::h2 or self::h3 or self::h4 or self::h5 or self::h6"
-    " or self::pre or self::table]"
-)
+_NOT_TEXT = ("script", "style", "noscript", "template", "svg", "title")
+_HIDDEN = etree.XPath("//body//@hidden|//body//@aria-hidden")
+_CANDIDATE_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6", "pre", "table")
 _HAS_TEXT = etree.XPath("boolean(normalize-space(.))")
 _ROWS = etree.XPath("count(./tr|./thead/tr|./tbody/tr|./tfoot/tr)")
 _INNER_TABLE = etree.XPath("boolean(.//table)")
@@ -69,11 +62,14 @@ def audit_page(page: ExtractedPage, root: etree._Element) -> None:
     """Fill ``page.audit``'s found counts and word counts (kept code and tables are counted by
     the renderer; kept headings are ``page.headings``)."""
     audit = page.audit
-    audit.visible_words = sum(len(text.split()) for text in _VISIBLE_TEXT(root))
+    audit.visible_words = _visible_words(root)
     audit.kept_words = page.word_count
     audit.headings_kept = len(page.headings)
     furniture = _Furniture(FailureCounter("", {}))
-    for el in _CANDIDATES(root):
+    body = next(root.iter("body"), None)
+    if body is None:
+        return
+    for el in body.iter(*_CANDIDATE_TAGS):
         tag = el.tag
         if furniture.contains(el) or not _HAS_TEXT(el):
             continue
@@ -101,3 +97,26 @@ def audit_page(page: ExtractedPage, root: etree._Element) -> None:
 
 def _inside(el: etree._Element, tag: str) -> bool:
     return any(ancestor.tag == tag for ancestor in el.iterancestors())
+
+
+def _words_in(el: etree._Element) -> int:
+    text = etree.tostring(el, method="text", encoding="unicode", with_tail=False)
+    return len(text.split())
+
+
+def _visible_words(root: etree._Element) -> int:
+    """Words of the body's text, without scripts, styles and hidden elements.
+
+    All the text, less what is not shown: one C-level walk each, where an XPath excluding the
+    hidden ancestors of every text node costs several times the whole extraction.
+    """
+    total = 0
+    for body in root.iter("body"):
+        total = _words_in(body)
+        for el in body.iter(*_NOT_TEXT):
+            total -= _words_in(el)
+        for attribute in _HIDDEN(root):
+            if attribute.attrname == "hidden" or attribute == "true":
+                total -= _words_in(attribute.getparent())
+        break
+    return max(total, 0)
