@@ -16,8 +16,9 @@ time (the template is known after ``min_pages``), so the closing pass touches a 
 not thousands; on a small site (ten pages) the closing pass is what removes it at all.
 
 Memory is bounded: only blocks up to ``max_block_chars`` are counted (template blocks are
-short), at most ``max_tracked`` distinct ones, each as a 64-bit hash; the Markdown and text of a
-block are kept only once it repeated.
+short), at most ``max_tracked`` distinct ones, each as a 64-bit hash; every ``PRUNE_EVERY`` pages
+the blocks seen on one page only are forgotten (a template block repeats long before it reaches
+its share), and the Markdown and text of a block are kept only once it repeated.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from docscrawl.extraction.render import set_content, set_text
 # Blocks that can be template: not headings (they structure the page, and the sections) and
 # not code (the same example on many pages is still an example).
 _LEARNED_KINDS = frozenset(("p", "list", "table", "quote"))
+PRUNE_EVERY = 500  # pages between two forgettings of the blocks seen once
 
 
 def fingerprint(block: Block) -> int:
@@ -66,26 +68,37 @@ class TemplateLearner:
         """Count this page's blocks, then drop the known boilerplate from it; how many dropped."""
         candidates = self._candidates(page)
         self.pages += 1
+        counts = self.counts
         for key, block in candidates.items():
-            count = self.counts.get(key)
+            count = counts.get(key)
             if count is None:
-                if len(self.counts) >= self.max_tracked:
+                if len(counts) >= self.max_tracked:
                     continue
                 count = 0
-            self.counts[key] = count + 1
-            if count + 1 == 2:
+            counts[key] = count + 1
+            if count == 1:
                 self.repeated[key] = block
-        drop = {key for key in candidates if self.is_boilerplate(key)}
+        drop = {block for key, block in candidates.items() if self.is_boilerplate(key)}
         if drop:
-            kept = [
-                b for b in page.blocks if b.kind not in _LEARNED_KINDS or fingerprint(b) not in drop
-            ]
-            page.blocks = kept
-            set_content(page, kept)
-        remaining = tuple(key for key in candidates if key not in drop and key in self.counts)
+            page.blocks = [block for block in page.blocks if block not in drop]
+            set_content(page, page.blocks)
+        remaining = tuple(key for key, block in candidates.items() if block not in drop)
         if remaining:
             self.stored_with[page_key] = remaining
+        if self.pages % PRUNE_EVERY == 0:
+            self._prune()
         return len(drop)
+
+    def _prune(self) -> None:
+        """Forget blocks seen on one page only: what the site repeats shows up twice long before
+        it is on a share of the pages, and unique content is most of what is counted."""
+        counts = {key: count for key, count in self.counts.items() if count > 1}
+        self.counts = counts
+        self.stored_with = {
+            page_key: kept
+            for page_key, keys in self.stored_with.items()
+            if (kept := tuple(key for key in keys if key in counts))
+        }
 
     def boilerplate(self) -> dict[int, Block]:
         """The blocks known to be template now."""
