@@ -2,7 +2,8 @@
 
 When a crawl closes, every page it stored with a block that turned out to be template (see
 docscrawl/extraction/template.py) is rewritten in the store without it, in one transaction:
-Markdown, text, word count and content hash, and the hash this job saw it with. Runs after the
+Markdown, text, word count and content hash, and the hash this job saw it with (a page recorded
+``changed`` only because of the template becomes ``unchanged`` again). Runs after the
 pipeline's last flush (the spider's ``closed``), so every page the crawl stored is there.
 """
 
@@ -45,12 +46,30 @@ def fix_up_pages(job_id: int, fixes: dict[str, list[Block]]) -> int:
                         word_count=fixed.word_count,
                         content_hash=fixed.content_hash,
                     ).where(Page.id == page_id).execute()
-                    JobPage.update(content_hash=fixed.content_hash).where(
-                        (JobPage.job == job_id) & (JobPage.page == page_id)
-                    ).execute()
+                    sighting = (JobPage.job == job_id) & (JobPage.page == page_id)
+                    JobPage.update(content_hash=fixed.content_hash).where(sighting).execute()
+                    if _same_as_before(job_id, page_id, fixed.content_hash):
+                        # "Changed" only by the template it was stored with: not a change.
+                        JobPage.update(change=models.UNCHANGED).where(
+                            sighting & (JobPage.change == models.CHANGED)
+                        ).execute()
                     changed += 1
     except peewee.PeeweeException:
         # The pages stay as they were stored, template and all: nothing is lost.
         logger.exception("Could not remove the learned template from %d pages", len(keys))
         return 0
     return changed
+
+
+def _same_as_before(job_id: int, page_id: int, content_hash: str) -> bool:
+    """Whether the last earlier job that saw this page saw it with this text."""
+    JobPage = models.JobPage
+    previous = (
+        JobPage.select(JobPage.content_hash)
+        .where(
+            (JobPage.page == page_id) & (JobPage.job < job_id) & (JobPage.change != models.REMOVED)
+        )
+        .order_by(JobPage.job.desc())
+        .first()
+    )
+    return previous is not None and previous.content_hash == content_hash

@@ -191,6 +191,15 @@ def test_a_crawl_learns_the_template_and_fixes_the_pages_stored_before(
     for url, text, markdown, word_count in rows:
         assert "You are reading the manual" not in text + markdown, url  # early pages too
         assert "explains topic" in text and word_count == len(text.split()) - text.count("|")
+    # A re-crawl (every page fetched again) finds nothing changed: the pages it stored before it
+    # knew the template are compared without it.
+    again = cli("crawl", "--url", template_site, "--quiet", "-s", "DOCSCRAWL_TEMPLATE_MIN_PAGES=5",
+                "-s", "DOCSCRAWL_CONDITIONAL_REQUESTS=false")  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    with sqlite3.connect(store.path) as db:
+        query = "SELECT change, count(*) FROM job_page WHERE job_id = 2 GROUP BY 1"
+        changes = dict(db.execute(query))
+    assert changes == {"unchanged": 12}
 
 
 def test_bad_template_and_selector_settings_are_refused_before_the_crawl(
