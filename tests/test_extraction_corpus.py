@@ -143,4 +143,6 @@ def test_a_table_flattened_to_text_does_not_count() -> None:
 def test_markdown_helpers() -> None:
     md = "text\n\n  ```python\n  def f():\n      return 1\n  ```\n\n| `a` | b \\| c |\n|---|---|"
     assert fenced_blocks(md) == ["def f():\n    return 1"]
+    quoted = "> **Box**\n>\n> ```python\n> def f():\n>     return 1\n>\n> ```"
+    assert fenced_blocks(quoted) == ["def f():\n    return 1\n"]
     assert {"a", "b | c"} <= table_cells(md)

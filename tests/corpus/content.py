@@ -431,8 +431,16 @@ def tokens(line: str) -> list[tuple[str, str]]:
 
 
 # Pygments' short classes (Sphinx, MkDocs Material, Hugo's Chroma use the same names).
-PYGMENTS = {"ws": "w", "kw": "k", "str": "s2", "num": "mf", "name": "n", "op": "o",
-            "punct": "p", "other": "err"}  # fmt: skip
+PYGMENTS = {
+    "ws": "w",
+    "kw": "k",
+    "str": "s2",
+    "num": "mf",
+    "name": "n",
+    "op": "o",
+    "punct": "p",
+    "other": "err",
+}
 
 
 def pygments_line(line: str, classes: dict[str, str] = PYGMENTS) -> str:

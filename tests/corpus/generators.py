@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.corpus import sphinx
+from tests.corpus import books, js, mkdocs, sphinx
 from tests.corpus.markup import CorpusPage
 
 GENERATORS: dict[str, Callable[[], list[CorpusPage]]] = {
@@ -13,6 +13,14 @@ GENERATORS: dict[str, Callable[[], list[CorpusPage]]] = {
     "furo": sphinx.furo,
     "pydata-sphinx-theme": sphinx.pydata,
     "alabaster": sphinx.alabaster,
+    "mkdocs-material": mkdocs.mkdocs_material,
+    "mkdocs-rtd": mkdocs.mkdocs_rtd,
+    "docusaurus": js.docusaurus,
+    "vitepress": js.vitepress,
+    "mdbook": books.mdbook,
+    "gitbook": books.gitbook,
+    "antora": books.antora,
+    "hugo-docsy": books.docsy,
 }
 
 

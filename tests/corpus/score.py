@@ -28,6 +28,7 @@ _GLYPHS = "\u00b6#\u00a7\U0001f517\u2693"
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|<>~])")
 _WORD = re.compile(r"\w+")
 _FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})")
+_QUOTE = re.compile(r"^\s*> ?")
 
 
 @dataclass
@@ -54,25 +55,38 @@ def heading_text(text: str) -> str:
 
 
 def fenced_blocks(markdown: str) -> list[str]:
-    """The contents of the Markdown's fenced code blocks, trailing spaces of lines dropped."""
+    """The contents of the Markdown's fenced code blocks (also inside ``>`` quotes and list
+    items), trailing spaces of lines dropped."""
     blocks, lines, i = [], markdown.split("\n"), 0
     while i < len(lines):
-        m = _FENCE.match(lines[i])
+        depth, line = _unquote(lines[i], 99)
+        m = _FENCE.match(line)
         if m is None:
             i += 1
             continue
         indent, fence = m.group(1), m.group(2)
         body, i = [], i + 1
         while i < len(lines):
-            stripped = lines[i].strip()
+            line = _unquote(lines[i], depth)[1]
+            stripped = line.strip()
             if stripped.startswith(fence[0] * len(fence)) and not stripped.strip(fence[0]):
                 break
-            line = lines[i]
             body.append(line[len(indent) :] if line.startswith(indent) else line.lstrip())
             i += 1
         blocks.append("\n".join(line.rstrip() for line in body))
         i += 1
     return blocks
+
+
+def _unquote(line: str, most: int) -> tuple[int, str]:
+    """The line without up to ``most`` blockquote markers, and how many it had."""
+    depth = 0
+    while depth < most:
+        m = _QUOTE.match(line)
+        if m is None:
+            break
+        line, depth = line[m.end() :], depth + 1
+    return depth, line
 
 
 def table_cells(markdown: str) -> set[str]:

@@ -167,14 +167,20 @@ VERSIONS_CLASSIC = (
 
 def _relbar(spec: PageSpec) -> str:
     prev, nxt = prev_next(spec)
-    rel = ['<li class="right" style="margin-right: 10px"><a href="genindex.html" '
-           'title="General Index" accesskey="I">index</a></li>']  # fmt: skip
+    rel = [
+        '<li class="right" style="margin-right: 10px"><a href="genindex.html" '
+        'title="General Index" accesskey="I">index</a></li>'
+    ]
     if nxt:
-        rel.append(f'<li class="right"><a href="{nxt.href}" title="{esc(nxt.title)}" '
-                   'accesskey="N">next</a> |</li>')  # fmt: skip
+        rel.append(
+            f'<li class="right"><a href="{nxt.href}" title="{esc(nxt.title)}" '
+            'accesskey="N">next</a> |</li>'
+        )
     if prev:
-        rel.append(f'<li class="right"><a href="{prev.href}" title="{esc(prev.title)}" '
-                   'accesskey="P">previous</a> |</li>')  # fmt: skip
+        rel.append(
+            f'<li class="right"><a href="{prev.href}" title="{esc(prev.title)}" '
+            'accesskey="P">previous</a> |</li>'
+        )
     return (
         '<div class="related" role="navigation" aria-label="Related">\n<h3>Navigation</h3>\n'
         "<ul>\n" + "\n".join(rel) + f'\n<li class="nav-item nav-item-0"><a href="index.html">'
@@ -187,11 +193,15 @@ def _relations(spec: PageSpec) -> str:
     prev, nxt = prev_next(spec)
     out = []
     if prev:
-        out.append(f'<div>\n<h4>Previous topic</h4>\n<p class="topless"><a href="{prev.href}" '
-                   f'title="previous chapter">{esc(prev.title)}</a></p>\n</div>')  # fmt: skip
+        out.append(
+            f'<div>\n<h4>Previous topic</h4>\n<p class="topless"><a href="{prev.href}" '
+            f'title="previous chapter">{esc(prev.title)}</a></p>\n</div>'
+        )
     if nxt:
-        out.append(f'<div>\n<h4>Next topic</h4>\n<p class="topless"><a href="{nxt.href}" '
-                   f'title="next chapter">{esc(nxt.title)}</a></p>\n</div>')  # fmt: skip
+        out.append(
+            f'<div>\n<h4>Next topic</h4>\n<p class="topless"><a href="{nxt.href}" '
+            f'title="next chapter">{esc(nxt.title)}</a></p>\n</div>'
+        )
     return "\n".join(out)
 
 
@@ -228,9 +238,17 @@ def classic_layout(spec: PageSpec, body: str) -> str:
 
 
 CLASSIC_BOILERPLATE = [
-    "Quick search", "Show Source", "Previous topic", "Other versions", "3.0 (development)",
-    "Created using", COPYRIGHT, "Table of Contents", DOCSTITLE, "uses cookies",
-]  # fmt: skip
+    "Quick search",
+    "Show Source",
+    "Previous topic",
+    "Other versions",
+    "3.0 (development)",
+    "Created using",
+    COPYRIGHT,
+    "Table of Contents",
+    DOCSTITLE,
+    "uses cookies",
+]
 
 # -- Read the Docs ----------------------------------------------------------------------------
 
@@ -255,13 +273,17 @@ def _rtd_buttons(spec: PageSpec, where: str) -> str:
     prev, nxt = prev_next(spec)
     out = [f'<div class="rst-footer-buttons" role="navigation" aria-label="{where}">']
     if prev:
-        out.append(f'<a href="{prev.href}" class="btn btn-neutral float-left" '
-                   f'title="{esc(prev.title)}" accesskey="p" rel="prev"><span class="fa '
-                   'fa-arrow-circle-left" aria-hidden="true"></span> Previous</a>')  # fmt: skip
+        out.append(
+            f'<a href="{prev.href}" class="btn btn-neutral float-left" '
+            f'title="{esc(prev.title)}" accesskey="p" rel="prev"><span class="fa '
+            'fa-arrow-circle-left" aria-hidden="true"></span> Previous</a>'
+        )
     if nxt:
-        out.append(f'<a href="{nxt.href}" class="btn btn-neutral float-right" '
-                   f'title="{esc(nxt.title)}" accesskey="n" rel="next">Next <span class="fa '
-                   'fa-arrow-circle-right" aria-hidden="true"></span></a>')  # fmt: skip
+        out.append(
+            f'<a href="{nxt.href}" class="btn btn-neutral float-right" '
+            f'title="{esc(nxt.title)}" accesskey="n" rel="next">Next <span class="fa '
+            'fa-arrow-circle-right" aria-hidden="true"></span></a>'
+        )
     return "\n".join(out) + "\n</div>"
 
 
@@ -309,9 +331,18 @@ def rtd_layout(spec: PageSpec, body: str) -> str:
 
 
 RTD_BOILERPLATE = [
-    "Edit on GitHub", "Built with", "provided by", "On Read the Docs", "Project Home",
-    "Downloads", "Contents:", COPYRIGHT, "Changelog", "Contributing guide", "uses cookies",
-]  # fmt: skip
+    "Edit on GitHub",
+    "Built with",
+    "provided by",
+    "On Read the Docs",
+    "Project Home",
+    "Downloads",
+    "Contents:",
+    COPYRIGHT,
+    "Changelog",
+    "Contributing guide",
+    "uses cookies",
+]
 
 # -- Furo -------------------------------------------------------------------------------------
 
@@ -320,17 +351,21 @@ def furo_layout(spec: PageSpec, body: str) -> str:
     prev, nxt = prev_next(spec)
     related = []
     if nxt:
-        related.append(f'<a class="next-page" href="{nxt.href}">\n<div class="page-info">\n'
-                       '<div class="context">\n<span>Next</span>\n</div>\n'
-                       f'<div class="title">{esc(nxt.title)}</div>\n</div>\n'
-                       '<svg class="furo-related-icon"><use href="#svg-arrow-right"></use></svg>'
-                       "\n</a>")  # fmt: skip
+        related.append(
+            f'<a class="next-page" href="{nxt.href}">\n<div class="page-info">\n'
+            '<div class="context">\n<span>Next</span>\n</div>\n'
+            f'<div class="title">{esc(nxt.title)}</div>\n</div>\n'
+            '<svg class="furo-related-icon"><use href="#svg-arrow-right"></use></svg>'
+            "\n</a>"
+        )
     if prev:
-        related.append(f'<a class="prev-page" href="{prev.href}">\n'
-                       '<svg class="furo-related-icon"><use href="#svg-arrow-right"></use></svg>'
-                       '\n<div class="page-info">\n<div class="context">\n<span>Previous</span>'
-                       f'\n</div>\n<div class="title">{esc(prev.title)}</div>\n'
-                       "</div>\n</a>")  # fmt: skip
+        related.append(
+            f'<a class="prev-page" href="{prev.href}">\n'
+            '<svg class="furo-related-icon"><use href="#svg-arrow-right"></use></svg>'
+            '\n<div class="page-info">\n<div class="context">\n<span>Previous</span>'
+            f'\n</div>\n<div class="title">{esc(prev.title)}</div>\n'
+            "</div>\n</a>"
+        )
     tree = _globaltoc(spec)
     return (
         _head(spec, "styles/furo.css") + "<body>\n"
@@ -388,10 +423,19 @@ def furo_layout(spec: PageSpec, body: str) -> str:
 
 
 FURO_BOILERPLATE = [
-    "Skip to content", "Back to top", "Edit this page", "View this page", "Made with",
-    "@pradyunsg", "On this page", "On Read the Docs", COPYRIGHT, "Changelog", "Security policy",
+    "Skip to content",
+    "Back to top",
+    "Edit this page",
+    "View this page",
+    "Made with",
+    "@pradyunsg",
+    "On this page",
+    "On Read the Docs",
+    COPYRIGHT,
+    "Changelog",
+    "Security policy",
     "uses cookies",
-]  # fmt: skip
+]
 
 # -- pydata-sphinx-theme ----------------------------------------------------------------------
 
@@ -400,15 +444,19 @@ def pydata_layout(spec: PageSpec, body: str) -> str:
     prev, nxt = prev_next(spec)
     pn = []
     if prev:
-        pn.append(f'<a class="left-prev" href="{prev.href}" title="previous page">\n'
-                  '<i class="fa-solid fa-angle-left"></i>\n<div class="prev-next-info">\n'
-                  '<p class="prev-next-subtitle">previous</p>\n'
-                  f'<p class="prev-next-title">{esc(prev.title)}</p>\n</div>\n</a>')  # fmt: skip
+        pn.append(
+            f'<a class="left-prev" href="{prev.href}" title="previous page">\n'
+            '<i class="fa-solid fa-angle-left"></i>\n<div class="prev-next-info">\n'
+            '<p class="prev-next-subtitle">previous</p>\n'
+            f'<p class="prev-next-title">{esc(prev.title)}</p>\n</div>\n</a>'
+        )
     if nxt:
-        pn.append(f'<a class="right-next" href="{nxt.href}" title="next page">\n'
-                  '<div class="prev-next-info">\n<p class="prev-next-subtitle">next</p>\n'
-                  f'<p class="prev-next-title">{esc(nxt.title)}</p>\n</div>\n'
-                  '<i class="fa-solid fa-angle-right"></i>\n</a>')  # fmt: skip
+        pn.append(
+            f'<a class="right-next" href="{nxt.href}" title="next page">\n'
+            '<div class="prev-next-info">\n<p class="prev-next-subtitle">next</p>\n'
+            f'<p class="prev-next-title">{esc(nxt.title)}</p>\n</div>\n'
+            '<i class="fa-solid fa-angle-right"></i>\n</a>'
+        )
     navbar = "".join(
         f'<li class="nav-item pst-header-nav-item{" current active" if i.current else ""}">'
         f'<a class="nav-link nav-internal" href="{i.href}">{esc(i.title)}</a></li>\n'
@@ -501,10 +549,20 @@ def pydata_layout(spec: PageSpec, body: str) -> str:
 
 
 PYDATA_BOILERPLATE = [
-    "Skip to main content", "Back to top", "Choose version", "Section Navigation",
-    "On this page", "Edit on GitHub", "Show Source", "Created using", "PyData Sphinx Theme",
-    COPYRIGHT, "Changelog", "Contributing guide", "We use cookies",
-]  # fmt: skip
+    "Skip to main content",
+    "Back to top",
+    "Choose version",
+    "Section Navigation",
+    "On this page",
+    "Edit on GitHub",
+    "Show Source",
+    "Created using",
+    "PyData Sphinx Theme",
+    COPYRIGHT,
+    "Changelog",
+    "Contributing guide",
+    "We use cookies",
+]
 
 # -- alabaster --------------------------------------------------------------------------------
 
@@ -513,8 +571,10 @@ def alabaster_layout(spec: PageSpec, body: str) -> str:
     prev, nxt = prev_next(spec)
     rel = []
     if prev:
-        rel.append(f'<li>Previous: <a href="{prev.href}" title="previous chapter">'
-                   f"{esc(prev.title)}</a></li>")  # fmt: skip
+        rel.append(
+            f'<li>Previous: <a href="{prev.href}" title="previous chapter">'
+            f"{esc(prev.title)}</a></li>"
+        )
     if nxt:
         rel.append(f'<li>Next: <a href="{nxt.href}" title="next chapter">{esc(nxt.title)}</a></li>')
     sidebar = (
@@ -541,15 +601,23 @@ def alabaster_layout(spec: PageSpec, body: str) -> str:
 
 
 ALABASTER_BOILERPLATE = [
-    "Patient HTTP retries for impatient services", "Related Topics", "Documentation overview",
-    "Quick search", "Powered by", "Page source", COPYRIGHT, "Changelog", "Contributing guide",
+    "Patient HTTP retries for impatient services",
+    "Related Topics",
+    "Documentation overview",
+    "Quick search",
+    "Powered by",
+    "Page source",
+    COPYRIGHT,
+    "Changelog",
+    "Contributing guide",
     "uses cookies",
-]  # fmt: skip
+]
 
 
 def sphinx_classic():
-    return build("sphinx-classic", SphinxMarkup(side_by_side=True), classic_layout,
-                 CLASSIC_BOILERPLATE)  # fmt: skip
+    return build(
+        "sphinx-classic", SphinxMarkup(side_by_side=True), classic_layout, CLASSIC_BOILERPLATE
+    )
 
 
 def sphinx_rtd():
@@ -565,5 +633,6 @@ def pydata():
 
 
 def alabaster():
-    return build("alabaster", SphinxMarkup(side_by_side=True), alabaster_layout,
-                 ALABASTER_BOILERPLATE)  # fmt: skip
+    return build(
+        "alabaster", SphinxMarkup(side_by_side=True), alabaster_layout, ALABASTER_BOILERPLATE
+    )
