@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from tests.corpus import books, js, mkdocs, sphinx
+from tests.corpus import apidocs, books, js, mkdocs, sphinx
 from tests.corpus.markup import CorpusPage
 
 GENERATORS: dict[str, Callable[[], list[CorpusPage]]] = {
@@ -21,6 +21,9 @@ GENERATORS: dict[str, Callable[[], list[CorpusPage]]] = {
     "gitbook": books.gitbook,
     "antora": books.antora,
     "hugo-docsy": books.docsy,
+    "javadoc": apidocs.javadoc,
+    "doxygen": apidocs.doxygen,
+    "table-layout": apidocs.table_layout_theme,
 }
 
 

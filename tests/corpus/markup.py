@@ -200,6 +200,10 @@ class Markup:
     def title(self, spec: PageSpec) -> str:
         return self.heading(Heading(1, spec.title, spec.title_id))
 
+    def extra_content(self, spec: PageSpec) -> str:
+        """Text the generator adds to the content that the spec does not hold (a signature)."""
+        return ""
+
     def body(self, spec: PageSpec) -> str:
         """The page's content: the title and the blocks, nested in sections if it does."""
         items = [Heading(1, spec.title, spec.title_id), *spec.blocks]
@@ -247,9 +251,10 @@ def build(
         url = f"{BASE}{generator}/{spec.slug}{suffix}"
         shown = visible_text(html)
         strings = [b for b in boilerplate if b in shown]
-        pages.append(
-            CorpusPage(generator, boilerplate, spec, url, html, truth(spec, markup.style, strings))
-        )
+        page_truth = truth(spec, markup.style, strings)
+        if markup.extra_content(spec):
+            page_truth.text += "\n" + markup.extra_content(spec)
+        pages.append(CorpusPage(generator, boilerplate, spec, url, html, page_truth))
     return pages
 
 
