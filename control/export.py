@@ -28,7 +28,8 @@ FORMATS = ("jsonl", "csv", "markdown")
 
 # The page columns are models.PAGE_FIELDS, in their order, after `client` and `job_id`.
 COLUMNS = ("client", "job_id", *PAGE_FIELDS)
-LIST_FIELDS = ("headings", "links")  # JSON lists: [] for none, JSON-encoded in a CSV cell
+# The JSON fields: [] or {} for none, JSON-encoded in a CSV cell.
+LIST_FIELDS = ("headings", "links", "extraction_audit")
 
 # Path endings that only say "this is a web page"; `a.html` becomes `a.md`.
 _PAGE_SUFFIXES = frozenset(
@@ -95,7 +96,7 @@ def page_record(row: dict[str, Any], client: str) -> dict[str, Any]:
     record["fetched_at"] = iso_utc(row["fetched_at"])
     for name in LIST_FIELDS:
         if record[name] is None:
-            record[name] = []
+            record[name] = {} if name == "extraction_audit" else []
     return record
 
 

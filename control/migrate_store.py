@@ -34,6 +34,7 @@ IDENTITY: dict[type[models.BaseModel], tuple[str, ...]] = {
     models.CrawlError: ("job", "url", "occurred_at"),
     models.FrontierRequest: ("job", "url"),
     models.JobPage: ("job", "page"),
+    models.PageSection: ("page", "position"),
 }
 # Parents before children: PostgreSQL checks foreign keys on every insert.
 TABLES: list[type[models.BaseModel]] = list(IDENTITY)

@@ -8,6 +8,7 @@ share it, so writes are short transactions.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import re
 import sqlite3
@@ -22,7 +23,9 @@ from playhouse.db_url import connect as connect_url
 
 from docscrawl import redact
 
-SCHEMA_VERSION = 5
+logger = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 6
 
 # Job statuses. ACTIVE ones have (or are about to have) a live process.
 PENDING = "pending"
@@ -145,6 +148,9 @@ class Page(BaseModel):
     last_modified = peewee.TextField(null=True)
     fetched_at = peewee.DateTimeField(default=utcnow)
     depth = peewee.IntegerField(default=0)
+    # What the extraction kept of the page (ExtractionAudit.as_dict(): text_share, words,
+    # headings/code_blocks/tables as [found, kept], rule); {} for pages stored before version 6.
+    extraction_audit = JSONField(default=dict)
 
     class Meta:
         indexes = ((("client", "url"), True),)
@@ -230,7 +236,34 @@ class JobPage(BaseModel):
         indexes = ((("job", "page"), True), (("page", "job"), False))
 
 
-MODELS = [StoreMeta, Client, Job, Page, CrawlError, FrontierRequest, JobPage]
+class PageSection(BaseModel):
+    """One section of a page: a heading through to the next (docscrawl.extraction.sections).
+
+    Written with the page, replacing the page's earlier sections; deleted with it (cascade).
+    ``lvl0`` is the page title, ``lvl1``..``lvl6`` the headings the section sits under.
+    """
+
+    page = peewee.ForeignKeyField(Page, backref="sections", on_delete="CASCADE", index=False)
+    position = peewee.IntegerField()
+    lvl0 = peewee.TextField(null=True)
+    lvl1 = peewee.TextField(null=True)
+    lvl2 = peewee.TextField(null=True)
+    lvl3 = peewee.TextField(null=True)
+    lvl4 = peewee.TextField(null=True)
+    lvl5 = peewee.TextField(null=True)
+    lvl6 = peewee.TextField(null=True)
+    anchor_url = peewee.TextField()
+    markdown = peewee.TextField(default="")
+    text = peewee.TextField(default="")
+
+    class Meta:
+        table_name = "page_section"
+        indexes = ((("page", "position"), True),)  # also the index on page
+
+
+SECTION_LEVELS = ("lvl0", "lvl1", "lvl2", "lvl3", "lvl4", "lvl5", "lvl6")
+
+MODELS = [StoreMeta, Client, Job, Page, CrawlError, FrontierRequest, JobPage, PageSection]
 
 
 def _add_frontier(db: peewee.Database) -> None:
@@ -266,6 +299,26 @@ def _add_extraction_failures(db: peewee.Database) -> None:
     db.execute_sql("ALTER TABLE job ADD COLUMN extraction_failures TEXT NOT NULL DEFAULT '{}'")
 
 
+def _add_audit_and_sections(db: peewee.Database) -> None:
+    # Pages stored before have no audit ({}: never flagged) until a crawl stores them again;
+    # their sections are split from the Markdown the store holds.
+    db.execute_sql("ALTER TABLE page ADD COLUMN extraction_audit TEXT NOT NULL DEFAULT '{}'")
+    db.create_tables([PageSection], safe=True)
+    last = 0
+    while True:
+        chunk = list(
+            Page.select(Page.id, Page.url, Page.title, Page.markdown, Page.headings)
+            .where(Page.id > last)
+            .order_by(Page.id)
+            .limit(200)
+            .tuples()
+        )
+        if not chunk:
+            return
+        write_sections(chunk)
+        last = chunk[-1][0]
+
+
 # Schema migrations: version -> function(db) that brings version-1 to version. Version 1 is the
 # initial schema, created from the models. Append here; never edit a released step.
 MIGRATIONS: dict[int, Any] = {
@@ -273,6 +326,7 @@ MIGRATIONS: dict[int, Any] = {
     3: _add_job_pages,
     4: _add_ledger_kinds,
     5: _add_extraction_failures,
+    6: _add_audit_and_sections,
 }
 
 
@@ -539,6 +593,41 @@ def record_removed_pages(job_id: int, client_id: int, url_prefix: str) -> int:
     for start in range(0, len(rows), 500):
         JobPage.insert_many(rows[start : start + 500]).on_conflict_ignore().execute()
     return len(rows)
+
+
+def write_sections(pages: list[tuple[int, str, str | None, str, list]]) -> int:
+    """Replace the sections of these pages, given as (id, url, title, markdown, headings), with
+    the sections of their Markdown, in the caller's transaction. Returns how many pages could
+    not be split (logged; they keep no sections rather than lose the page)."""
+    from docscrawl.extraction.sections import split_sections  # lxml: only where pages change
+
+    rows: list[dict[str, Any]] = []
+    failed = 0
+    for page_id, url, title, markdown, headings in pages:
+        try:
+            sections = split_sections(url, title, markdown or "", headings or ())
+        except Exception:  # a bug in splitting must not cost the crawl its pages
+            logger.exception("Could not split %s into sections", url)
+            failed += 1
+            continue
+        rows.extend(
+            {
+                "page": page_id,
+                "position": section.position,
+                **section.hierarchy,
+                "anchor_url": section.anchor_url,
+                "markdown": section.markdown,
+                "text": section.text,
+            }
+            for section in sections
+        )
+    page_ids = [page[0] for page in pages]
+    for start in range(0, len(page_ids), 500):
+        PageSection.delete().where(PageSection.page << page_ids[start : start + 500]).execute()
+    # 12 values a row: 80 rows stay under SQLite's oldest limit of 999 variables a statement.
+    for start in range(0, len(rows), 80):
+        PageSection.insert_many(rows[start : start + 80]).execute()
+    return failed
 
 
 def change_counts(job_id: int) -> dict[str, int]:

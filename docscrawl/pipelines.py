@@ -108,7 +108,8 @@ class PageStorePipeline:
         """Write every buffered page and error, and bump the job's counters, in one transaction.
 
         Each page is also recorded as seen by this job, as ``new``, ``changed`` (its main-text
-        hash differs from the stored one) or ``unchanged`` (same hash, or a 304).
+        hash differs from the stored one) or ``unchanged`` (same hash, or a 304), and its
+        sections (``page_section``) are replaced by those of its new Markdown (a 304 keeps them).
         """
         if self.job_id is None or not (self.pages or self.not_modified or self.unstored_counts):
             return
@@ -134,6 +135,15 @@ class PageStorePipeline:
                         .execute()
                     )
                 after = self._stored(list(pages))
+                # The page's sections, split from the Markdown just stored, replace its old ones.
+                unsplit = models.write_sections(
+                    [
+                        (after[url][0], url, row["title"], row["markdown"], row["headings"])
+                        for url, row in pages.items()
+                    ]
+                )
+                if unsplit:
+                    self.crawler.stats.inc_value("docscrawl/section_failures", unsplit)
                 for url, row in pages.items():
                     previous = before.get(url)
                     change = (

@@ -46,6 +46,7 @@ def page_values(url: str, **overrides) -> dict:
         "last_modified": "Wed, 01 May 2024 12:00:00 GMT",
         "fetched_at": FETCHED,
         "depth": 1,
+        "extraction_audit": {"text_share": 0.75, "headings": [1, 1], "rule": "main"},
     }
     values.update(overrides)
     return values
@@ -160,7 +161,7 @@ def parse_csv(text: str) -> dict[str, dict]:
 def as_csv_cells(record: dict) -> dict[str, str]:
     cells = {}
     for name, value in record.items():
-        if name in ("headings", "links"):
+        if name in ("headings", "links", "extraction_audit"):
             cells[name] = json.dumps(value, ensure_ascii=False)
         else:
             cells[name] = "" if value is None else str(value)

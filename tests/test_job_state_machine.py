@@ -55,6 +55,7 @@ def page_item(url: str) -> PageItem:
         last_modified=None,
         fetched_at=models.utcnow(),
         depth=1,
+        extraction_audit={},
     )
 
 

@@ -23,7 +23,10 @@ if TYPE_CHECKING:  # imported by pytest_plugins at run time, so that pytest can 
 
 pytest_plugins = ["postgres"]
 
-TABLES = ["store_meta", "client", "job", "page", "crawl_error", "frontier_request", "job_page"]
+TABLES = [
+    "store_meta", "client", "job", "page", "crawl_error", "frontier_request", "job_page",
+    "page_section",
+]  # fmt: skip
 
 
 @pytest.fixture(scope="module")

@@ -128,4 +128,13 @@ def page_values() -> dict:
         "last_modified": "Wed, 01 May 2024 12:00:00 GMT",
         "fetched_at": dt.datetime(2024, 5, 1, 12, 30, 45),
         "depth": 2,
+        "extraction_audit": {
+            "text_share": 0.8,
+            "visible_words": 5,
+            "kept_words": 4,
+            "headings": [2, 1],
+            "code_blocks": [1, 1],
+            "tables": [0, 0],
+            "rule": "main",
+        },
     }

@@ -34,6 +34,7 @@ def page(n: int, url: str | None = None) -> PageItem:
         last_modified=None,
         fetched_at=models.utcnow(),
         depth=1,
+        extraction_audit={},
     )
 
 
@@ -114,6 +115,56 @@ def test_recrawl_updates_a_page_in_place(pipeline) -> None:
     assert (row.title, row.job_id) == ("Page one, revised", second_job.id)
     assert models.Job.get_by_id(job_id).pages == 1  # a job's count is what it crawled
     assert models.Job.get_by_id(second_job.id).pages == 2
+
+
+def sections(url: str) -> list[tuple]:
+    Section = models.PageSection
+    query = (
+        Section.select(Section.position, Section.lvl1, Section.lvl2, Section.anchor_url)
+        .join(models.Page)
+        .where(models.Page.url == url)
+        .order_by(Section.position)
+    )
+    return list(query.tuples())
+
+
+def test_a_page_is_stored_with_its_sections_and_a_recrawl_replaces_them(pipeline) -> None:
+    pipe, job_id = pipeline
+    first = page(1)
+    first["markdown"] = "# Page 1\n\nHello.\n\n## Usage\n\nUse it."
+    first["headings"] = [
+        {"level": 1, "text": "Page 1", "anchor": "top"},
+        {"level": 2, "text": "Usage", "anchor": "usage"},
+    ]
+    pipe.process_item(first)
+    pipe.process_item(page(2))
+    pipe.flush()
+    url = "http://h/p1.html"
+    assert sections(url) == [
+        (0, "Page 1", None, url + "#top"),
+        (1, "Page 1", "Usage", url + "#usage"),
+    ]
+    assert sections("http://h/p2.html") == [(0, "Page 2", None, "http://h/p2.html#top")]
+
+    pipe.job_id = models.Job.create(client=models.Job.get_by_id(job_id).client, url="http://h/").id
+    pipe.process_item(page(1))  # the page lost its second section
+    pipe.flush()
+    assert sections(url) == [(0, "Page 1", None, url + "#top")]
+    assert models.PageSection.select().count() == 2
+
+
+def test_a_page_that_cannot_be_split_is_stored_without_sections(pipeline, monkeypatch) -> None:
+    from docscrawl.extraction import sections as sections_module
+
+    def broken(*args: object) -> list:
+        raise ValueError("a bug")
+
+    monkeypatch.setattr(sections_module, "split_sections", broken)
+    pipe, _ = pipeline
+    pipe.process_item(page(1))
+    pipe.flush()
+    assert stored() == 1 and models.PageSection.select().count() == 0
+    assert pipe.crawler.stats.get_value("docscrawl/section_failures") == 1
 
 
 def test_same_url_twice_in_a_batch_is_one_page(pipeline) -> None:

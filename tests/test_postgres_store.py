@@ -78,7 +78,9 @@ def test_a_version_1_store_is_migrated_without_losing_data(
     store_location: str, opened: peewee.Database
 ) -> None:
     # Turn the new store back into a version-1 one: no frontier, no job_page, no job.resumes, no
-    # ledger kinds or counts, no extraction-failure counters.
+    # ledger kinds or counts, no extraction-failure counters, no page audit, no page sections.
+    opened.execute_sql("DROP TABLE page_section")
+    opened.execute_sql("ALTER TABLE page DROP COLUMN extraction_audit")
     opened.execute_sql("DROP TABLE job_page")
     opened.execute_sql("DROP TABLE frontier_request")
     opened.execute_sql("ALTER TABLE job DROP COLUMN resumes")
@@ -120,6 +122,55 @@ def test_a_version_1_store_is_migrated_without_losing_data(
     assert [(row[1], row[3], row[4]) for row in sightings] == [(job, models.NEW, "hash1")]
     assert models.FrontierRequest.select().count() == 0
     assert models.Page.select().count() == 2
+    assert [page.extraction_audit for page in models.Page.select()] == [{}, {}]
+    assert models.PageSection.select().count() == 0  # the pages have no Markdown
+
+
+def test_a_version_5_store_gets_audits_and_sections_without_losing_data(
+    store_location: str, opened: peewee.Database
+) -> None:
+    client = models.get_or_create_client("Five")
+    job = models.Job.create(client=client, url="http://h/", status="completed", pages=2)
+    markdown = "Intro.\n\n# Guide\n\nText.\n\n```sh\n# not a heading\n```\n\n## Usage\n\nUse."
+    headings = [
+        {"level": 1, "text": "Guide", "anchor": "guide"},
+        {"level": 2, "text": "Usage", "anchor": "usage"},
+    ]
+    guide = models.Page.create(
+        client=client, job=job, url="http://h/guide.html", requested_url="http://h/guide.html",
+        final_url="http://h/guide.html", status_code=200, title="Guide", headings=headings,
+        markdown=markdown, text="Intro.\nGuide\nText.\n# not a heading\nUsage\nUse.",
+        content_hash="g",
+    )  # fmt: skip
+    empty = models.Page.create(
+        client=client, job=job, url="http://h/empty.html", requested_url="http://h/empty.html",
+        final_url="http://h/empty.html", status_code=200, content_hash="e",
+    )  # fmt: skip
+    models.JobPage.create(job=job, page=guide, change=models.NEW, content_hash="g")
+    # Back to version 5: no page audit, no page_section table.
+    opened.execute_sql("DROP TABLE page_section")
+    opened.execute_sql("ALTER TABLE page DROP COLUMN extraction_audit")
+    opened.execute_sql("UPDATE store_meta SET value = '5' WHERE key = 'schema_version'")
+
+    reopen(store_location)
+    assert models.schema_version() == models.SCHEMA_VERSION == 6
+    pages = {page.url: page for page in models.Page.select()}
+    assert set(pages) == {guide.url, empty.url}
+    assert pages[guide.url].markdown == markdown and pages[guide.url].headings == headings
+    assert [page.extraction_audit for page in pages.values()] == [{}, {}]
+    assert models.JobPage.select().count() == 1 and models.Job.get_by_id(job.id).pages == 2
+    # The stored pages' sections are split from their Markdown by the migration.
+    sections = list(
+        models.PageSection.select().where(models.PageSection.page == guide.id)
+        .order_by(models.PageSection.position)
+    )  # fmt: skip
+    assert [(s.position, s.lvl0, s.lvl1, s.lvl2, s.anchor_url) for s in sections] == [
+        (0, "Guide", None, None, "http://h/guide.html"),
+        (1, "Guide", "Guide", None, "http://h/guide.html#guide"),
+        (2, "Guide", "Guide", "Usage", "http://h/guide.html#usage"),
+    ]
+    assert "".join(s.markdown for s in sections) == markdown
+    assert models.PageSection.select().where(models.PageSection.page == empty.id).count() == 0
 
 
 def test_values_round_trip(opened: peewee.Database) -> None:
@@ -152,6 +203,7 @@ def page_row(n: int, digest: str, prefix: str = "http://h/docs/") -> dict:
         "markdown": f"# Page {n}", "text": f"Page {n} 100% ✓", "links": [f"{prefix}p0.html"],
         "word_count": 3, "content_hash": digest, "etag": '"abc"', "last_modified": None,
         "fetched_at": models.utcnow(), "depth": 1,
+        "extraction_audit": {"text_share": 0.9, "headings": [1, 1], "rule": "main"},
     }  # fmt: skip
 
 

@@ -373,6 +373,7 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
             last_modified=_header(response, b"Last-Modified"),
             fetched_at=models.utcnow(),
             depth=depth,
+            extraction_audit=page.audit.as_dict(),
         )
         yield from self._after_page(
             linked, depth, final_key, response.meta.get("numbered_chain", 0)
