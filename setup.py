@@ -27,7 +27,9 @@ setup(
         "setuptools<81",
     ],
     extras_require={
-        "test": ["pytest>=9,<10", "pytest-timeout>=2.4,<3", "hypothesis>=6.170,<7", "ruff==0.17.5"]
+        "test": ["pytest>=9,<10", "pytest-timeout>=2.4,<3", "hypothesis>=6.170,<7", "ruff==0.17.5"],
+        # bench/extraction_corpus.py compares the extractor with trafilatura.
+        "bench": ["trafilatura>=2.0,<3"],
     },
     entry_points={
         "scrapy": ["settings = docscrawl.settings"],
