@@ -111,18 +111,23 @@ def report(scores: dict[str, dict[str, GeneratorScore]], times: dict) -> str:
     sides = list(scores)
     lines = [
         "| generator | side | pages leaking | headings | code | tables | P5 recall "
-        "| P5 precision | ms/page | targets missed |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        f"| P5 precision | ms/page | time / {sides[0]} | targets missed |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for generator in scores[sides[0]]:
         for side in sides:
             s = scores[side][generator]
             ms = statistics.median(r[generator] for r in times[side])
+            ratio = statistics.median(
+                r[generator] / b[generator]
+                for r, b in zip(times[side], times[sides[0]], strict=True)
+            )
             missed = ", ".join(failed_targets(s)) or "none"
             lines.append(
                 f"| {generator} | {side} | {s.boilerplate_pages}/{len(s.pages)} | "
                 f"{s.heading_recall:.2f} | {s.code_recall:.2f} | {s.table_recall:.2f} | "
-                f"{s.p5_text_recall:.2f} | {s.p5_text_precision:.2f} | {ms:.2f} | {missed} |"
+                f"{s.p5_text_recall:.2f} | {s.p5_text_precision:.2f} | {ms:.2f} | "
+                f"{ratio:.2f}\u00d7 | {missed} |"
             )
     lines.append("")
     base = sides[0]
