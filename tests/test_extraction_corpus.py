@@ -140,6 +140,14 @@ def test_a_table_flattened_to_text_does_not_count() -> None:
     assert score_page("no table", TRUTH, got).table_recall == 0.0
 
 
+def test_any_extractor_returning_a_tuple_can_be_scored() -> None:
+    page = CORPUS["mkdocs-rtd"][0]
+    truth_md = _perfect().markdown
+    score = score_generator("t", [page], lambda html, url: (page.truth.text, truth_md, []))
+    assert score.pages[0].heading_recall == 0.0
+    assert score.pages[0].text_recall == 1.0
+
+
 def test_markdown_helpers() -> None:
     md = "text\n\n  ```python\n  def f():\n      return 1\n  ```\n\n| `a` | b \\| c |\n|---|---|"
     assert fenced_blocks(md) == ["def f():\n    return 1"]

@@ -38,7 +38,7 @@ class Extraction:
     headings: list[str]
 
 
-Extractor = Callable[[str, str], Extraction]
+Extractor = Callable[[str, str], "Extraction | tuple[str, str, list[str]]"]
 
 
 def normalise(text: str) -> str:
@@ -203,10 +203,18 @@ def _mean(values: Iterable[float]) -> float:
 
 
 def score_generator(generator: str, pages, extractor: Extractor) -> GeneratorScore:
-    """Score ``extractor`` on a generator's corpus pages (tests.corpus.markup.CorpusPage)."""
-    return GeneratorScore(
-        generator, [score_page(p.name, p.truth, extractor(p.html, p.url)) for p in pages]
-    )
+    """Score ``extractor`` on a generator's corpus pages (tests.corpus.markup.CorpusPage).
+
+    ``extractor(html, url)`` returns an :class:`Extraction` or a (text, markdown, headings)
+    tuple, the headings a list of their texts.
+    """
+    scores = []
+    for page in pages:
+        got = extractor(page.html, page.url)
+        if not isinstance(got, Extraction):
+            got = Extraction(*got)
+        scores.append(score_page(page.name, page.truth, got))
+    return GeneratorScore(generator, scores)
 
 
 def docscrawl_extractor(html: str, url: str) -> Extraction:
