@@ -139,6 +139,15 @@ def parse_settings(ctx: click.Context, param: click.Parameter, values: tuple[str
     return settings
 
 
+def check_share(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    # Not click.FloatRange: it lets nan through (every comparison with nan is false).
+    if value is not None and not 0 < value <= 1:
+        raise click.BadParameter(
+            f"{value:g} is not a share greater than 0 and at most 1", ctx=ctx, param=param
+        )
+    return value
+
+
 def check_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
     try:
         return validation.validate_url(value)
@@ -386,6 +395,13 @@ def _skipped_line(counts: dict[str, int] | None) -> str | None:
     return ", ".join(f"{count} {kind}" for kind, count in counts.items())
 
 
+def _flagged_line(details: dict[str, Any]) -> str | None:
+    flagged = details.get("extraction_flagged")
+    if not flagged:  # shown only when there is something to check, like the failures
+        return None
+    return f"{flagged} pages (`docscrawl audit --job {details['id']}` lists them)"
+
+
 def _changes_line(counts: dict[str, int] | None) -> str | None:
     if not counts or not any(counts.values()):
         return None
@@ -404,6 +420,7 @@ def _status_block(details: dict[str, Any]) -> str:
             ("Errors", details["errors"]),
             ("Not stored", _skipped_line(details.get("skipped"))),  # details: `skipped`
             ("Extraction failures", _skipped_line(details.get("extraction_failures"))),
+            ("Extraction flagged", _flagged_line(details)),
             ("Changes", _changes_line(details.get("changes"))),
             ("Queued", details["queued"] if details["status"] in models.ACTIVE_STATUSES else None),
             ("Rate", f"{rate:.1f} pages/s" if rate else None),
@@ -456,6 +473,52 @@ def skipped(
     rows = [(e.kind, e.status_code, e.url, e.reason) for e in entries]
     if rows:
         click.echo(output.table(["Reason", "HTTP", "URL", "Why"], rows))
+
+
+@main.command()
+@job_option
+@click.option(
+    "--below",
+    type=float,
+    callback=check_share,
+    help="Flag pages whose text share is below this (default: DOCSCRAWL_AUDIT_MIN_TEXT_SHARE, "
+    "else 0.5).",
+)
+@click.option("--limit", type=JOB_ID, help="Show at most this many.")
+@json_option
+@pass_session
+def audit(
+    session: CommandSession, job_id: int, below: float | None, limit: int | None, as_json: bool
+) -> None:
+    """List a job's pages whose extraction should be checked, worst first."""
+    from control import audit as audit_service
+
+    flagged = audit_service.flagged_pages(job_id, below, limit)
+    if as_json:
+        output.print_json([page.as_dict() for page in flagged])
+        return
+    threshold = audit_service.min_text_share(below)
+    click.echo(
+        f"Job {job_id}: {len(flagged)} pages flagged (text share below {threshold:g}, or a "
+        "heading, code block or table lost)",
+        err=True,
+    )
+    rows = [
+        (
+            page.url,
+            f"{page.text_share:.2f}",
+            "{}/{}".format(*page.headings),
+            "{}/{}".format(*page.code_blocks),
+            "{}/{}".format(*page.tables),
+            page.rule,
+            page.why(),
+        )
+        for page in flagged
+    ]
+    if rows:
+        click.echo(
+            output.table(["URL", "Share", "Headings", "Code", "Tables", "Rule", "Why"], rows)
+        )
 
 
 @main.command()

@@ -16,6 +16,7 @@ from docscrawl.redact import mask_credentials
 
 SCRAPYD_TIMEOUT = "DOCSCRAWL_SCRAPYD_TIMEOUT"
 STALE_AFTER = "DOCSCRAWL_STALE_AFTER"
+AUDIT_MIN_TEXT_SHARE = "DOCSCRAWL_AUDIT_MIN_TEXT_SHARE"
 DB = "DOCSCRAWL_DB"
 SCRAPYD_URL = "SCRAPYD_URL"
 SCRAPYD_USERNAME = "SCRAPYD_USERNAME"
@@ -24,6 +25,7 @@ SCRAPYD_PASSWORD = "SCRAPYD_PASSWORD"
 # A bound, so that a typo such as 1e99 is refused here rather than overflowing a timer later.
 MAX_SECONDS = 7 * 24 * 3600
 SECONDS = f"a number of seconds greater than 0 and at most {MAX_SECONDS} (a week)"
+SHARE = "a share of a page's words greater than 0 and at most 1, such as 0.5"
 # The peewee URL schemes of the engines docscrawl supports (playhouse.db_url's names).
 STORE_URL = re.compile(r"^(sqlite|sqliteext|postgres|postgresql|postgresext|postgresqlext"
                        r"|cockroachdb)(\+pool)?://", re.IGNORECASE)  # fmt: skip
@@ -62,6 +64,20 @@ def scrapyd_timeout() -> float | None:
 def stale_after() -> float | None:
     """DOCSCRAWL_STALE_AFTER: the grace period before a silent job is declared gone, seconds."""
     return _seconds(STALE_AFTER)
+
+
+def audit_min_text_share() -> float | None:
+    """DOCSCRAWL_AUDIT_MIN_TEXT_SHARE: below this text share a page's extraction is flagged."""
+    value = _value(AUDIT_MIN_TEXT_SHARE)
+    if value is None:
+        return None
+    try:
+        share = float(value)
+    except ValueError:
+        raise _invalid(AUDIT_MIN_TEXT_SHARE, value, SHARE) from None
+    if not math.isfinite(share) or not 0 < share <= 1:
+        raise _invalid(AUDIT_MIN_TEXT_SHARE, value, SHARE)
+    return share
 
 
 def scrapyd_username() -> str | None:
@@ -112,6 +128,7 @@ def _check_scrapyd_url() -> None:
 CHECKS: dict[str, Callable[[], object]] = {
     SCRAPYD_TIMEOUT: scrapyd_timeout,
     STALE_AFTER: stale_after,
+    AUDIT_MIN_TEXT_SHARE: audit_min_text_share,
     DB: _check_db,
     SCRAPYD_URL: _check_scrapyd_url,
     SCRAPYD_USERNAME: scrapyd_username,

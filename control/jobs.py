@@ -445,6 +445,8 @@ def job_details(job: Job) -> dict[str, Any]:
         "skipped": job.skipped or {},  # URLs not stored, by reason (`docscrawl skipped`)
         # Pages stored with part of their extraction failed, by stage (docscrawl.extraction).
         "extraction_failures": job.extraction_failures or {},
+        # Stored pages whose extraction audit says to check them (`docscrawl audit`).
+        "extraction_flagged": _flagged_count(job.id),
         "queued": job.queued,
         "rate": _round(rate),
         "estimated_total": job.estimated_total,
@@ -462,6 +464,12 @@ def job_details(job: Job) -> dict[str, Any]:
         "pid": job.pid,
         "log_url": job.log_url,
     }
+
+
+def _flagged_count(job_id: int) -> int:
+    from control import audit  # it imports this module
+
+    return audit.flagged_count(job_id)
 
 
 def iso(value: dt.datetime | None) -> str | None:

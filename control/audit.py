@@ -1,0 +1,153 @@
+"""A job's pages whose extraction should be checked, judged from the audit stored with each.
+
+A page is flagged when its main text kept less than a share of its visible words (its
+``text_share`` below ``DOCSCRAWL_AUDIT_MIN_TEXT_SHARE``, 0.5 by default, or ``--below``), or when
+the main content lost a heading, a code block or a table the page had. Pages stored before the
+audit existed (schema version 6) have an empty audit and are never flagged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from control import environment, jobs
+from control.exceptions import InvalidRequest
+from docscrawl import models
+
+# The text share below which a page is flagged; DOCSCRAWL_AUDIT_MIN_TEXT_SHARE overrides it.
+MIN_TEXT_SHARE = 0.5
+
+# Why a page is flagged (FlaggedPage.reasons), in the order they are listed.
+LOW_TEXT_SHARE = "low_text_share"
+LOST_HEADINGS = "lost_headings"
+LOST_CODE_BLOCKS = "lost_code_blocks"
+LOST_TABLES = "lost_tables"
+# The audit's [found, kept] pairs, with the reason each gives and its name in words.
+COUNTED = (
+    ("headings", LOST_HEADINGS, "headings"),
+    ("code_blocks", LOST_CODE_BLOCKS, "code blocks"),
+    ("tables", LOST_TABLES, "tables"),
+)
+
+
+@dataclass(frozen=True)
+class FlaggedPage:
+    """A stored page whose audit says its extraction should be checked, and why."""
+
+    url: str
+    text_share: float
+    headings: tuple[int, int]  # (found, kept)
+    code_blocks: tuple[int, int]
+    tables: tuple[int, int]
+    rule: str
+    reasons: tuple[str, ...]
+    min_text_share: float
+
+    def lost(self) -> int:
+        """How many headings, code blocks and tables the main content lost."""
+        return sum(found - kept for found, kept in (self.headings, self.code_blocks, self.tables))
+
+    def why(self) -> str:
+        """The reasons in words: "text share 0.31 < 0.5; lost 2 of 5 headings"."""
+        words = []
+        if LOW_TEXT_SHARE in self.reasons:
+            words.append(f"text share {self.text_share:g} < {self.min_text_share:g}")
+        for name, reason, label in COUNTED:
+            if reason in self.reasons:
+                found, kept = getattr(self, name)
+                words.append(f"lost {found - kept} of {found} {label}")
+        return "; ".join(words)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "text_share": self.text_share,
+            "headings_found": self.headings[0],
+            "headings_kept": self.headings[1],
+            "code_blocks_found": self.code_blocks[0],
+            "code_blocks_kept": self.code_blocks[1],
+            "tables_found": self.tables[0],
+            "tables_kept": self.tables[1],
+            "rule": self.rule,
+            "reasons": list(self.reasons),
+        }
+
+
+def min_text_share(below: float | None = None) -> float:
+    """The threshold: ``below`` if given, else DOCSCRAWL_AUDIT_MIN_TEXT_SHARE, else 0.5."""
+    if below is None:
+        configured = environment.audit_min_text_share()
+        return MIN_TEXT_SHARE if configured is None else configured
+    if not 0 < below <= 1:
+        raise InvalidRequest(f"The text share {below:g} is not greater than 0 and at most 1.")
+    return below
+
+
+def judge(url: str, audit: dict[str, Any] | None, threshold: float) -> FlaggedPage | None:
+    """The page as flagged, or None when its audit is empty or shows nothing lost."""
+    if not audit:
+        return None
+    share = _number(audit.get("text_share"), 1.0)
+    pairs = {name: _found_kept(audit.get(name)) for name, _, _ in COUNTED}
+    reasons = [LOW_TEXT_SHARE] if share < threshold else []
+    reasons += [reason for name, reason, _ in COUNTED if pairs[name][1] < pairs[name][0]]
+    if not reasons:
+        return None
+    return FlaggedPage(
+        url=url,
+        text_share=share,
+        headings=pairs["headings"],
+        code_blocks=pairs["code_blocks"],
+        tables=pairs["tables"],
+        rule=str(audit.get("rule") or "none"),
+        reasons=tuple(reasons),
+        min_text_share=threshold,
+    )
+
+
+def flagged_pages(
+    job_id: int, below: float | None = None, limit: int | None = None
+) -> list[FlaggedPage]:
+    """The job's flagged pages, worst first: lowest text share, then most lost, then URL."""
+    jobs.get_job(job_id)  # "There is no job N." for an unknown job
+    threshold = min_text_share(below)
+    flagged = [page for page in _judged(job_id, threshold) if page is not None]
+    flagged.sort(key=lambda page: (page.text_share, -page.lost(), page.url))
+    return flagged if limit is None else flagged[:limit]
+
+
+def flagged_count(job_id: int, below: float | None = None) -> int:
+    """How many of the job's stored pages are flagged (what `status` shows)."""
+    return sum(page is not None for page in _judged(job_id, min_text_share(below)))
+
+
+def _judged(job_id: int, threshold: float) -> Iterator[FlaggedPage | None]:
+    Page, JobPage = models.Page, models.JobPage
+    # The job's pages as `status` counts them and `export --job` exports them: every page it
+    # saw (pages move to the latest job that saw them), with the audit the store holds now.
+    seen = JobPage.select(JobPage.page).where(
+        (JobPage.job == job_id) & (JobPage.change != models.REMOVED)
+    )
+    query = Page.select(Page.url, Page.extraction_audit).where(
+        ((Page.job == job_id) | Page.id.in_(seen)) & (Page.extraction_audit != {})
+    )
+    for url, audit in query.tuples().iterator():
+        yield judge(url, audit if isinstance(audit, dict) else None, threshold)
+
+
+def _number(value: Any, default: float) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _found_kept(value: Any) -> tuple[int, int]:
+    """An audit's [found, kept] pair; (0, 0) for anything else (nothing to say it lost)."""
+    try:
+        found, kept = value
+        return int(found), int(kept)
+    except (TypeError, ValueError):
+        return 0, 0
