@@ -637,8 +637,10 @@ def dedupe(
     help="Export the pages this job saw.",
 )
 @click.option(
-    "--format", "fmt", type=click.Choice(["jsonl", "csv", "markdown"]), required=True,
-    help="jsonl and csv: one row per page; markdown: a folder tree of .md files.",
+    "--format", "fmt", type=click.Choice(["jsonl", "csv", "markdown", "sections"]),
+    required=True,
+    help="jsonl and csv: one row per page; markdown: a folder tree of .md files; sections: "
+    "one JSON line per section of a page (a heading through to the next).",
 )  # fmt: skip
 @click.option(
     "--out", required=True, help="A file (jsonl, csv; - for stdout) or a folder (markdown)."
@@ -647,13 +649,18 @@ def dedupe(
 def export(
     session: CommandSession, client_slug: str | None, job_id: int | None, fmt: str, out: str
 ) -> None:
-    """Export pages with every extracted field, for analysis elsewhere."""
+    """Export pages with every extracted field, or their sections, for analysis elsewhere."""
     from control.export import export_pages
 
     if (client_slug is None) == (job_id is None):
         raise click.UsageError("Give exactly one of --client-slug SLUG or --job N.")
     result = export_pages(client_slug=client_slug, job_id=job_id, fmt=fmt, out=out)
     where = "stdout" if result.out == "-" else result.out
+    if fmt == "sections":
+        click.echo(
+            f"Exported {result.sections} sections of {result.pages} pages to {where}.", err=True
+        )
+        return
     click.echo(f"Exported {result.pages} pages as {fmt} to {where}.", err=True)
 
 

@@ -130,3 +130,25 @@ def test_export_through_the_cli(cli: Cli, store: Store, site: str, tmp_path) -> 
     assert len(list(tree.rglob("*.md"))) == 5
     assert cli("export", "--format", "csv", "--out", "-").returncode == 2
     assert cli("export", "--job", "9", "--format", "csv", "--out", "-").returncode == 1
+
+
+def test_removed_pages_leave_no_sections_behind(cli: Cli, duplicated: Store) -> None:
+    models.open_store(str(duplicated.path))
+    pages = list(models.Page.select(models.Page.id, models.Page.url).tuples())
+    with models.write_transaction():
+        models.write_sections(
+            [(page_id, url, "T", f"# {url}\n\nText.\n\n## More\n\nx", []) for page_id, url in pages]
+        )
+    models.database.close()
+    assert duplicated.value("SELECT COUNT(*) FROM page_section") == 12
+    assert cli("dedupe", "--client-slug", "docs").returncode == 0
+    orphans = "SELECT COUNT(*) FROM page_section WHERE page_id NOT IN (SELECT id FROM page)"
+    assert duplicated.value(orphans) == 0
+    kept = duplicated.rows(
+        "SELECT page.url, COUNT(*) FROM page_section JOIN page ON page.id = page_id GROUP BY 1"
+    )
+    assert sorted(kept) == [
+        ("http://h/b-long-nam2.html", 2),
+        ("http://h/guide/install.html", 2),
+        ("http://h/unique.html", 2),
+    ]

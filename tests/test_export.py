@@ -16,6 +16,7 @@ from control import export
 from control.exceptions import InvalidRequest, UnknownJob
 from control.export import COLUMNS, export_pages, markdown_path
 from docscrawl import models
+from docscrawl.models import SECTION_LEVELS as LEVELS
 
 HOST = "http://127.0.0.1:8000"
 FETCHED = dt.datetime(2024, 5, 1, 12, 30, 45, 123456)
@@ -370,3 +371,61 @@ def test_new_file_gets_the_usual_mode(store: dict) -> None:
     umask = os.umask(0)
     os.umask(umask)
     assert out.stat().st_mode & 0o777 == 0o666 & ~umask
+
+
+def write_sections() -> None:
+    """Split every stored page into sections, as the pipeline does when it stores them."""
+    pages = models.Page.select(
+        models.Page.id, models.Page.url, models.Page.title, models.Page.markdown,
+        models.Page.headings,
+    ).tuples()  # fmt: skip
+    with models.write_transaction():
+        models.write_sections(list(pages))
+
+
+def test_sections_are_json_lines_one_per_section(store: dict) -> None:
+    guide = f"{HOST}/docs/guide/"
+    models.Page.update(
+        markdown="Intro.\n\n# Top\n\nText.\n\n## Deeper\n\nMore \u2028 text.",
+        headings=[{"level": 1, "text": "Top", "anchor": "top"}],
+    ).where(models.Page.url == guide).execute()
+    write_sections()
+    out = store["tmp"] / "sections.jsonl"
+    result = export_pages(client_slug="acme-docs", fmt="sections", out=str(out))
+    lines = out.read_text(encoding="utf-8").split("\n")
+    assert lines[-1] == "" and "\u2028" not in out.read_text(encoding="utf-8")
+    records = [json.loads(line) for line in lines[:-1]]
+    assert (result.format, result.pages, result.sections) == ("sections", 6, 8)
+    assert result.files == (str(out),)
+    mine = [record for record in records if record["page_url"] == guide]
+    assert mine == [
+        {
+            "client": "acme-docs",
+            "job_id": store["jobs"]["second"],
+            "page_url": guide,
+            "position": position,
+            "anchor_url": anchor,
+            "hierarchy": {**dict.fromkeys(LEVELS), "lvl0": TRICKY_TITLE, "lvl1": h1, "lvl2": h2},
+            "markdown": markdown,
+            "text": text,
+        }
+        for position, anchor, h1, h2, markdown, text in [
+            (0, guide, None, None, "Intro.\n\n", "Intro."),
+            (1, guide + "#top", "Top", None, "# Top\n\nText.\n\n", "Top\nText."),
+            (2, guide, "Top", "Deeper", "## Deeper\n\nMore \u2028 text.", "Deeper\nMore text."),
+        ]
+    ]
+    # Pages in URL order, each page's sections in their order.
+    order = [(record["page_url"], record["position"]) for record in records]
+    assert order == sorted(order)
+
+
+def test_sections_of_a_job_to_stdout(store: dict, capsys: pytest.CaptureFixture[str]) -> None:
+    write_sections()
+    result = export_pages(job_id=store["jobs"]["first"], fmt="sections", out="-")
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    wanted = set(expected_for(store, job=store["jobs"]["first"]))
+    assert {record["page_url"] for record in records} == wanted
+    assert (result.out, result.pages, result.sections) == ("-", 2, 2)
+    with pytest.raises(UnknownJob):
+        export_pages(job_id=99, fmt="sections", out="-")

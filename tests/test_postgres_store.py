@@ -244,6 +244,26 @@ def test_batched_upserts_update_pages_in_place_and_track_changes(
     assert stored.headings == [{"level": 1, "text": "Page 3", "anchor": "top"}]
 
 
+def test_a_pages_sections_are_replaced_with_it_and_deleted_with_it(
+    store_location: str, opened: peewee.Database
+) -> None:
+    pipeline = make_pipeline(store_location)
+    first = page_row(1, "h1")
+    first["markdown"] = "# Page 1\n\nIntro.\n\n## Usage\n\nUse."
+    flush(pipeline, [first, page_row(2, "h2")])
+    Section = models.PageSection
+    assert Section.select().count() == 3
+    flush(pipeline, [page_row(1, "h1-edited")])  # re-crawled: one section now
+    page = models.Page.get(models.Page.url == first["url"])
+    assert [(s.position, s.lvl1, s.anchor_url) for s in page.sections] == [
+        (0, "Page 1", first["url"] + "#top")
+    ]
+    with models.write_transaction():
+        models.Page.delete().where(models.Page.id == page.id).execute()
+    assert Section.select().where(Section.page == page.id).count() == 0  # ON DELETE CASCADE
+    assert Section.select().count() == 1
+
+
 def test_removed_pages_are_recorded_under_the_prefix_only(
     store_location: str, opened: peewee.Database
 ) -> None:
