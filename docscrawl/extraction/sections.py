@@ -39,6 +39,9 @@ _ESCAPE = re.compile(r"\\([!-/:-@\[-`{-~])")  # a backslash before ASCII punctua
 _EMPHASIS = re.compile(r"\*+|~~")
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
 _CODE_PLACEHOLDER = re.compile("\ue001(\\d+)\ue001")
+_TICKS = re.compile(r"`+")
+_TICKS_OR_ESCAPE = re.compile(r"\\.|`+")
+_INLINE_SYNTAX = re.compile(r"[`\[!<\\*~]").search  # a line without these is its own text
 # What a URL fragment may hold as it is (RFC 3986 pchar, "/" and "?"); the rest is %-encoded.
 _FRAGMENT_SAFE = "!$&'()*+,;=:@/?-._~"
 
@@ -261,6 +264,8 @@ def _strip_markers(line: str) -> str:
 
 def _plain_inline(text: str) -> str:
     """One line of inline Markdown as text: code spans, links, images, emphasis, escapes."""
+    if not _INLINE_SYNTAX(text):
+        return _collapse(text)
     spans: list[str] = []
 
     def keep(code: str) -> str:
@@ -290,48 +295,29 @@ def _unescape(text: str) -> str:
 
 def _code_spans(text: str, keep: Any) -> str:
     """Replace each code span (`x`, `` x `` with backticks inside) with keep(content)."""
+    if "`" not in text:
+        return text
     out: list[str] = []
-    index = 0
-    while index < len(text):
-        char = text[index]
-        if char == "\\" and index + 1 < len(text):
-            out.append(text[index : index + 2])
-            index += 2
-            continue
-        if char != "`":
-            out.append(char)
-            index += 1
-            continue
-        end = index
-        while end < len(text) and text[end] == "`":
-            end += 1
-        ticks = text[index:end]
-        close = _closing_run(text, end, len(ticks))
+    done = 0  # text[:done] is in out
+    for opening in _TICKS_OR_ESCAPE.finditer(text):
+        if opening.start() < done or opening.group()[0] == "\\":
+            continue  # inside a span already replaced, or an escaped character
+        ticks = len(opening.group())
+        # Backslashes are literal inside a span: the closing run is the next of equal length.
+        close = next(
+            (run for run in _TICKS.finditer(text, opening.end()) if len(run.group()) == ticks),
+            None,
+        )
         if close is None:
-            out.append(ticks)
-            index = end
-            continue
-        content = text[end:close]
+            continue  # no closing run: the backticks are text
+        content = text[opening.end() : close.start()]
         if len(content) > 1 and content[0] == " " and content[-1] == " " and content.strip():
             content = content[1:-1]
+        out.append(text[done : opening.start()])
         out.append(keep(content))
-        index = close + len(ticks)
+        done = close.end()
+    out.append(text[done:])
     return "".join(out)
-
-
-def _closing_run(text: str, start: int, length: int) -> int | None:
-    index = start
-    while index < len(text):
-        if text[index] != "`":
-            index += 1
-            continue
-        end = index
-        while end < len(text) and text[end] == "`":
-            end += 1
-        if end - index == length:
-            return index
-        index = end
-    return None
 
 
 def _collapse(text: str) -> str:
