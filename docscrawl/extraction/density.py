@@ -33,7 +33,10 @@ _REGIONS = _words("div section td tr tbody thead table center span font blockquo
 _TABLE_PARTS = _words("table tbody thead tr")
 _LINK_WEIGHT = 0.3  # a link's text counts a third: navigation is links, content mostly is not
 _HOLDS_NEARLY_ALL = 0.75  # a child holding this share of the text is where the content is
-_SMALL_BESIDE = 0.25  # text beside the heading's region this small (relative to it) is chrome
+# Text beside the heading's region is chrome (a header, a footer) when each piece is this small
+# relative to the region and all of it together is at most _ALL_BESIDE of it.
+_SMALL_BESIDE = 0.4
+_ALL_BESIDE = 1.0
 _LINK_DENSE = 0.5
 _DISPLAY_NONE = re.compile(r"display\s*:\s*none", re.IGNORECASE).search
 
@@ -108,12 +111,15 @@ def _outside_table(el: etree._Element) -> etree._Element:
 
 
 def _content_heading(body: etree._Element, counts: TextCounts) -> etree._Element | None:
-    """The page's own h1: the first one that is not a logo link, and not in skipped chrome."""
-    for h1 in body.iter("h1"):
-        if counts.text.get(id(h1), 0) == 0:
+    """The page's own title: the first h1 that is not a logo link and not in skipped chrome
+    (or Doxygen's ``div.headertitle``, which is its h1)."""
+    for el in body.iter("h1", "div"):
+        if el.tag == "div" and "headertitle" not in (el.get("class") or ""):
+            continue
+        if counts.text.get(id(el), 0) == 0:
             continue  # empty, or inside a header/nav the renderer drops
-        if counts.link_density(h1) < _LINK_DENSE:
-            return h1
+        if counts.link_density(el) < _LINK_DENSE:
+            return el
     return None
 
 
@@ -133,16 +139,18 @@ def _only_chrome_beside(
     current: etree._Element, holder: etree._Element, counts: TextCounts
 ) -> bool:
     """Whether everything in ``current`` beside ``holder`` is navigation or too small to matter."""
-    limit = _SMALL_BESIDE * counts.weight(holder)
+    held = counts.weight(holder)
+    beside = 0.0
     for child in current:
         if child is holder or child.tag.__class__ is not str:
             continue
         weight = counts.weight(child)
-        if weight <= 0:
+        if weight <= 0 or counts.link_density(child) >= _LINK_DENSE:
             continue
-        if counts.link_density(child) < _LINK_DENSE and weight > limit:
+        if weight > _SMALL_BESIDE * held:
             return False
-    return True
+        beside += weight
+    return beside <= _ALL_BESIDE * held
 
 
 def _chars(text: str | None) -> int:

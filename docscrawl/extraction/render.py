@@ -83,8 +83,19 @@ _NO_LANGUAGE = frozenset(("default", "none", "nohighlight", "no-highlight"))
 
 _HAS_H1 = etree.XPath("boolean(.//h1)")
 _HAS_HEADER_CELL = etree.XPath("boolean(.//th|.//thead)")
-_HAS_BLOCK_CONTENT = etree.XPath("boolean(.//td//pre|.//td//table|.//td//h1|.//td//h2|.//td//h3)")
+_HAS_BLOCK_CONTENT = etree.XPath(
+    "boolean(.//td//pre|.//td//table|.//td//h1|.//td//h2|.//td//h3"
+    f"|.//td//div[{_has_class('fragment')}])"
+)
 _LIST_TAGS = _words("ul ol")
+_GRID_COLUMNS = {"two-column-summary": 2, "three-column-summary": 3, "four-column-summary": 4}
+# Class names with these stems are page furniture whatever the theme: feedback widgets, "last
+# modified" lines, search results, page metadata bars.
+_FURNITURE_CLASS = re.compile(
+    r"(?:^|[-_])(?:feedback|lastmod|last-?modified|last-?updated|search-?results|page-?meta)"
+    r"(?:$|[-_])",
+    re.IGNORECASE,
+).search
 _NAV_BLOCK_TAGS = _words("div p ul ol table section center")
 # A previous/next link: an arrow before or after it, or the word alone ("Next", "Previous:
 # Install", "Up"), not a sentence that starts with it ("Next steps").
@@ -212,6 +223,8 @@ class Renderer:
                 classes = value.split()
                 if not _DROP_CLASSES.isdisjoint(classes):
                     return True
+                if any(_FURNITURE_CLASS(c) for c in classes):
+                    return True
                 toc = toc or not _TOC_CLASSES.isdisjoint(classes)
             elif name == "role":
                 if value in _DROP_ROLES:
@@ -226,8 +239,8 @@ class Renderer:
                 toc = toc or value in _TOC_IDS
             elif name == "href" and tag == "a" and self._junk_link(el, value):
                 return True
-        if toc:
-            return _mostly_links(el) and _in_page_links(el) and not _HAS_H1(el)
+        if toc:  # navigation when it links into this page; a list of other pages is content
+            return _in_page_links(el) and not _HAS_H1(el)
         return tag in _LIST_TAGS and _anchor_list(el)
 
     @staticmethod
@@ -313,6 +326,8 @@ class Renderer:
                 tx.append(tail)
 
     def _block(self, el, tag: str, out: list, depth: int) -> None:
+        if tag == "div" and self._div_block(el, out, depth):
+            return
         if tag in _CONTAINER_TAGS:
             self.container(el, out, depth)
             return
@@ -345,6 +360,25 @@ class Renderer:
             out.append(("hr", "---", ""))
         else:
             self.container(el, out, depth)
+
+    def _div_block(self, el, out: list, depth: int) -> bool:
+        """Blocks some generators write as divs: whether ``el`` was one (and is rendered)."""
+        cls = el.get("class")
+        if not cls:
+            return False
+        classes = cls.split()
+        if "fragment" in classes:  # Doxygen: div.fragment > div.line
+            self._line_code(el, out)
+            return True
+        if "headertitle" in classes:  # Doxygen: the page title, div.headertitle > div.title
+            self._heading(el, 1, out)
+            return True
+        for name in classes:
+            columns = _GRID_COLUMNS.get(name)
+            if columns:  # Javadoc: div.summary-table.three-column-summary
+                self._grid_table(el, columns, out, depth)
+                return True
+        return False
 
     def _heading(self, el, level: int, out: list) -> None:
         md: list[str] = []
@@ -453,16 +487,35 @@ class Renderer:
             if not rows:
                 header = all_th or tr.getparent().tag == "thead"
             rows.append(row)
-        if not rows:
+        _emit_table(rows, header, out)
+
+    def _grid_table(self, el, columns: int, out: list, depth: int) -> None:
+        """A table laid out with divs (Javadoc's member summaries): every ``columns`` cells a row,
+        the ``table-header`` cells the header."""
+        cells = [c for c in el if c.tag.__class__ is str and not self._excluded(c, c.tag)]
+        header = bool(cells) and "table-header" in (cells[0].get("class") or "")
+        rendered = [self._cell(cell, depth) for cell in cells]
+        rows = [rendered[i : i + columns] for i in range(0, len(rendered), columns)]
+        _emit_table(rows, header, out)
+
+    def _line_code(self, el, out: list) -> None:
+        """A code block written as one element per line (Doxygen's div.fragment > div.line)."""
+        lines = [
+            text_of(line).replace("\xa0", " ").rstrip()
+            for line in el
+            if line.tag.__class__ is str and "line" in (line.get("class") or "").split()
+        ]
+        while lines and not lines[0]:
+            del lines[0]
+        while lines and not lines[-1]:
+            lines.pop()
+        if not lines:
             return
-        width = max(len(r) for r in rows)
-        md_rows = [[c[0] for c in r] + [""] * (width - len(r)) for r in rows]
-        if not header:
-            md_rows.insert(0, [""] * width)
-        lines = ["| " + " | ".join(md_rows[0]) + " |", "|" + "---|" * width]
-        lines.extend("| " + " | ".join(r) + " |" for r in md_rows[1:])
-        text = "\n".join(" | ".join(c[1] for c in r if c[1]) for r in rows)
-        out.append(("table", "\n".join(lines), _strip_blank_lines(text)))
+        code = "\n".join(lines)
+        fence = "```"
+        while fence in code:
+            fence += "`"
+        out.append(("code", f"{fence}\n{code}\n{fence}", code))
 
     def _span(self, cell, name: str) -> int:
         """The cell's colspan or rowspan (``name``): 1 to 100, 1 if it is not a number."""
@@ -558,6 +611,19 @@ class Renderer:
             tx.append(" ")
 
 
+def _emit_table(rows: list[list[tuple[str, str]]], header: bool, out: list) -> None:
+    if not rows:
+        return
+    width = max(len(r) for r in rows)
+    md_rows = [[c[0] for c in r] + [""] * (width - len(r)) for r in rows]
+    if not header:
+        md_rows.insert(0, [""] * width)
+    lines = ["| " + " | ".join(md_rows[0]) + " |", "|" + "---|" * width]
+    lines.extend("| " + " | ".join(r) + " |" for r in md_rows[1:])
+    text = "\n".join(" | ".join(c[1] for c in r if c[1]) for r in rows)
+    out.append(("table", "\n".join(lines), _strip_blank_lines(text)))
+
+
 def is_layout_table(table: etree._Element) -> bool:
     """A table used to lay blocks out (code side by side), not to hold data: no header row,
     and a cell holding a code block or a table of its own."""
@@ -586,7 +652,9 @@ def _in_page_links(el: etree._Element) -> bool:
     """Whether most of the element's links point into this page (#fragment)."""
     hrefs = [a.get("href") or "" for a in el.iter("a")]
     hrefs = [href for href in hrefs if href]
-    return not hrefs or sum(href.startswith("#") for href in hrefs) * 2 > len(hrefs)
+    if not hrefs:
+        return _mostly_links(el)  # a table of contents of bare text: drop it only if it is empty
+    return sum(href.startswith("#") for href in hrefs) * 2 > len(hrefs)
 
 
 def _anchor_list(el: etree._Element) -> bool:
