@@ -2,9 +2,9 @@
 
 When a crawl closes, every page it stored with a block that turned out to be template (see
 docscrawl/extraction/template.py) is rewritten in the store without it, in one transaction:
-Markdown, text, word count and content hash, and the hash this job saw it with (a page recorded
-``changed`` only because of the template becomes ``unchanged`` again). Runs after the
-pipeline's last flush (the spider's ``closed``), so every page the crawl stored is there.
+Markdown, text, word count, content hash and sections, and the hash this job saw it with (a
+page recorded ``changed`` only because of the template becomes ``unchanged`` again). Runs after
+the pipeline's last flush (the spider's ``closed``), so every page the crawl stored is there.
 """
 
 from __future__ import annotations
@@ -33,10 +33,11 @@ def fix_up_pages(job_id: int, fixes: dict[str, list[Block]]) -> int:
         with models.write_transaction():
             for start in range(0, len(keys), _CHUNK):
                 chunk = keys[start : start + _CHUNK]
-                query = Page.select(Page.id, Page.url, Page.markdown, Page.text).where(
-                    (Page.job == job_id) & (Page.url << chunk)
-                )
-                for page_id, url, markdown, text in query.tuples():
+                query = Page.select(
+                    Page.id, Page.url, Page.markdown, Page.text, Page.title, Page.headings
+                ).where((Page.job == job_id) & (Page.url << chunk))
+                resplit = []
+                for page_id, url, markdown, text, title, headings in query.tuples():
                     new_markdown, fixed = remove_from(markdown, text, fixes[url])
                     if new_markdown == markdown and fixed.text == text:
                         continue
@@ -53,7 +54,9 @@ def fix_up_pages(job_id: int, fixes: dict[str, list[Block]]) -> int:
                         JobPage.update(change=models.UNCHANGED).where(
                             sighting & (JobPage.change == models.CHANGED)
                         ).execute()
+                    resplit.append((page_id, url, title, new_markdown, headings))
                     changed += 1
+                models.write_sections(resplit)  # the sections follow the Markdown
     except peewee.PeeweeException:
         # The pages stay as they were stored, template and all: nothing is lost.
         logger.exception("Could not remove the learned template from %d pages", len(keys))

@@ -167,11 +167,6 @@ def test_a_page_that_cannot_be_split_is_stored_without_sections(pipeline, monkey
     assert pipe.crawler.stats.get_value("docscrawl/section_failures") == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="docscrawl/template_fixup.py rewrites a page's Markdown without re-splitting its "
-    "sections (it should call models.write_sections for the pages it changes)",
-)
 def test_the_template_fixup_leaves_sections_that_match_the_markdown(pipeline) -> None:
     from docscrawl.extraction.page import Block
     from docscrawl.template_fixup import fix_up_pages
