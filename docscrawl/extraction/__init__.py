@@ -18,6 +18,8 @@ One module per stage, in the order a page goes through them:
   DOCSCRAWL_MAIN_SELECTOR / DOCSCRAWL_DROP_SELECTORS;
 - render.py: the main content as Markdown, plain text and headings;
 - audit.py: how much of the page's visible content the main content kept;
+- template.py: the site's template, learned over a crawl's pages (the crawl calls it);
+- sections.py: a page's Markdown split at its headings (the store calls it);
 - page.py: what they produce (ExtractedPage, Heading) and the failure counter they share.
 """
 
