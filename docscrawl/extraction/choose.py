@@ -10,11 +10,12 @@ content (permalinks, tables of contents, edit links) is decided while rendering 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from lxml import etree
 
 from docscrawl.extraction.density import densest_region
+from docscrawl.extraction.parse import text_of
 
 _DOCBOOK_DIVS = (
     "book chapter section article refentry part appendix preface sect1 reference glossary "
@@ -48,6 +49,9 @@ _RANKED_CLASS = re.compile(
     r"(?:^|\s)(?:" + "|".join(map(re.escape, _CLASS_RANKS)) + r")(?:\s|$)"
 ).search
 _HAS_TEXT = etree.XPath("boolean(normalize-space(.))")
+_FURNITURE_TAGS = frozenset(("nav", "footer", "aside"))
+_CONTENT_TAGS = frozenset(("main", "article"))
+_FURNITURE_ROLES = frozenset(("navigation", "banner", "contentinfo", "complementary", "search"))
 
 
 def _common_ancestor(nodes: list[etree._Element]) -> etree._Element:
@@ -65,8 +69,11 @@ def _common_ancestor(nodes: list[etree._Element]) -> etree._Element:
     return chain[best]
 
 
-def _pick(found: list[etree._Element]) -> etree._Element | None:
-    """The outermost of the candidates (their common ancestor if there are several)."""
+def _pick(
+    found: list[etree._Element], heading: etree._Element | None = None
+) -> etree._Element | None:
+    """The outermost of the candidates: the one holding the page's heading if there are several
+    and one does (cards marked <article> beside the content), else their common ancestor."""
     if not found:
         return None
     if len(found) > 1:
@@ -82,7 +89,13 @@ def _pick(found: list[etree._Element]) -> etree._Element | None:
     found = [el for el in found if _HAS_TEXT(el)]
     if not found:
         return None
-    return found[0] if len(found) == 1 else _common_ancestor(found)
+    if len(found) == 1:
+        return found[0]
+    if heading is not None:
+        for el in found:
+            if el is heading or _holds(el, heading):
+                return el
+    return _common_ancestor(found)
 
 
 def main_content(root: etree._Element) -> etree._Element:
@@ -103,9 +116,25 @@ def choose_main(
         main = _pick(selector(root))
         if main is not None:
             return main, "selector"
-    main = _pick([a.getparent() for a in _ROLE_ATTRS(root) if a.strip().lower() == "main"])
+    heading = page_heading(root)
+    for main, rule in _known_candidates(root, heading):
+        if heading is None or main is heading or _holds(main, heading):
+            return main, rule
+        # The markup names a region without the page's title: a sidebar marked role=main or
+        # class=content, cards marked <article>. The next rule, or the text itself, decides.
+    for body in root.iter("body"):
+        region = densest_region(body)
+        return region, "density" if region is not body else "body"
+    return root, "none"
+
+
+def _known_candidates(
+    root: etree._Element, heading: etree._Element | None
+) -> Iterator[tuple[etree._Element, str]]:
+    """The regions the generators' markup names as main content, most specific first."""
+    main = _pick([a.getparent() for a in _ROLE_ATTRS(root) if a.strip().lower() == "main"], heading)
     if main is not None:
-        return main, "role=main"
+        yield main, "role=main"
     elements = _MAIN_ELEMENTS(root)
     if elements:
         articles = [el for el in elements if el.tag == "article"]
@@ -113,9 +142,9 @@ def choose_main(
         mains = [el for el in elements if el.tag == "main"]
         candidates = (("md-content__inner", material), ("main", mains), ("article", articles))
         for rule, found in candidates:
-            main = _pick(found)
+            main = _pick(found, heading)
             if main is not None:
-                return main, rule
+                yield main, rule
     ranked: list[list[etree._Element]] = [[] for _ in range(_RANK_CONTENT + 1)]
     for value in _CLASS_ATTRS(root):
         if _RANKED_CLASS(value) is None:
@@ -129,13 +158,56 @@ def choose_main(
                     ranked[rank].append(el)
     for rank, found in enumerate(ranked):
         if rank == _RANK_CONTENT:  # #content before .content
-            main = _pick([a.getparent() for a in _ID_ATTRS(root) if a == "content"])
+            main = _pick([a.getparent() for a in _ID_ATTRS(root) if a == "content"], heading)
             if main is not None:
-                return main, "id:content"
-        main = _pick(found)
+                yield main, "id:content"
+        main = _pick(found, heading)
         if main is not None:
-            return main, "class:" + _RANK_NAMES[rank]
-    for body in root.iter("body"):
-        region = densest_region(body)
-        return region, "density" if region is not body else "body"
-    return root, "none"
+            yield main, "class:" + _RANK_NAMES[rank]
+
+
+def page_heading(root: etree._Element) -> etree._Element | None:
+    """The page's own <h1>: one that starts the <title> ("Install - Acme Docs"), else one the
+    title holds, else the first; never one in the page's furniture or a logo link."""
+    title_element = next(root.iter("title"), None)
+    title = " ".join(text_of(title_element).split()).casefold() if title_element is not None else ""
+    starts: etree._Element | None = None
+    within: etree._Element | None = None
+    first: etree._Element | None = None
+    for h1 in root.iter("h1"):
+        text = " ".join(text_of(h1).split()).strip("¶#§ ").casefold()
+        if not text or _in_furniture(h1) or _is_logo(h1, text):
+            continue
+        if title.startswith(text) and starts is None:
+            starts = h1
+        elif text in title and within is None:
+            within = h1
+        if first is None:
+            first = h1
+    for found in (starts, within):
+        if found is not None:
+            return found
+    return first
+
+
+def _in_furniture(el: etree._Element) -> bool:
+    for ancestor in el.iterancestors():
+        tag = ancestor.tag
+        if tag in _FURNITURE_TAGS or (ancestor.get("role") or "") in _FURNITURE_ROLES:
+            return True
+        if tag == "header" and not any(a.tag in _CONTENT_TAGS for a in ancestor.iterancestors()):
+            return True
+    return False
+
+
+def _is_logo(h1: etree._Element, text: str) -> bool:
+    """A site name in an <h1>: its text is one link to a page (a permalink is "#...")."""
+    for link in h1.iter("a"):
+        href = link.get("href") or ""
+        if href and not href.startswith("#"):
+            return len(" ".join(text_of(link).split())) >= len(text) * 0.8
+    return False
+
+
+def _holds(el: etree._Element, node: etree._Element) -> bool:
+    return any(ancestor is el for ancestor in node.iterancestors())
