@@ -82,7 +82,11 @@ _HEADERLINK_TEXTS = frozenset(("", "¶", "#", "§", "🔗", "⚓", "link"))
 _NO_LANGUAGE = frozenset(("default", "none", "nohighlight", "no-highlight"))
 
 _HAS_H1 = etree.XPath("boolean(.//h1)")
+_HAS_LINKS = etree.XPath("count(.//a[@href]) >= 3")
+_HAS_HEADING_OR_CODE = etree.XPath("boolean(.//h1|.//h2|.//h3|.//pre|.//table)")
 _HAS_HEADER_CELL = etree.XPath("boolean(.//th|.//thead)")
+_HAS_TEXT_CONTENT = etree.XPath("boolean(normalize-space(.))")
+_CELL_BLOCK = etree.XPath(f"boolean(.//pre|.//table|.//div[{_has_class('fragment')}])")
 _HAS_BLOCK_CONTENT = etree.XPath(
     "boolean(.//td//pre|.//td//table|.//td//h1|.//td//h2|.//td//h3"
     f"|.//td//div[{_has_class('fragment')}])"
@@ -92,10 +96,20 @@ _GRID_COLUMNS = {"two-column-summary": 2, "three-column-summary": 3, "four-colum
 # Class names with these stems are page furniture whatever the theme: feedback widgets, "last
 # modified" lines, search results, page metadata bars.
 _FURNITURE_CLASS = re.compile(
-    r"(?:^|[-_])(?:feedback|lastmod|last-?modified|last-?updated|search-?results|page-?meta)"
-    r"(?:$|[-_])",
-    re.IGNORECASE,
+    r"(?:^|[-_])(?:feedback|lastmod|last-?modified|last-?updated|updated-?at|search-?results"
+    r"|page-?meta|post-?meta|pagination|breadcrumbs?|page-?thumbs|helpful|byline|catlinks"
+    r"|printfooter|noprint|edit-?section|version-?(?:select|switch|switcher|picker|menu)"
+    r"|sr-only|visually-?hidden)(?:$|[-_])"
 ).search
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+def _furniture_class(name: str) -> bool:
+    """A class name with a furniture stem, at a -, _ or camelCase boundary (rm-Pagination,
+    PageThumbs, td-page-meta__lastmod, mw-editsection)."""
+    return _FURNITURE_CLASS(_CAMEL.sub("-", name).lower()) is not None
+
+
 _NAV_BLOCK_TAGS = _words("div p ul ol table section center")
 # A previous/next link: an arrow before or after it, or the word alone ("Next", "Previous:
 # Install", "Up"), not a sentence that starts with it ("Next steps").
@@ -120,10 +134,18 @@ _BLOCK_START = re.compile(r"[#>+=|~]|-(?:\s|$|-)").match
 _ORDERED_START = re.compile(r"^(\d{1,9})([.)])(?=\s|$)")
 _EDIT_LINK = re.compile(
     r"^(?:edit|view|show|improve|suggest|report)\b.{0,30}\b(?:github|gitlab|bitbucket|source|"
-    r"page|this page|an issue|on codeberg)$|^page source$",
+    r"page|this page|an issue|on codeberg)$|^page source$|^\[?edit\]?$|^suggest edits?$",
     re.IGNORECASE,
 )
-_PRE_JUNK = re.compile(r'<br|<button|<script|<style|class="[^"]*(?:lineno|copy)').search
+_EDIT_HREF = re.compile(r"[?&](?:action|do)=edit\b").search
+_PRE_JUNK = re.compile(
+    r"<br|<button|<script|<style|<div|<p[ >]|aria-hidden"
+    r'|class="[^"]*(?:lineno|copy|ln|sr-only|gutter)'
+).search
+# Line-number gutters and screen-reader labels inside a code block.
+_GUTTER_CLASSES = frozenset(
+    ("ln", "lnt", "lineno", "linenos", "line-number", "line-numbers", "gutter", "sr-only")
+)
 _DISPLAY_NONE = re.compile(r"display\s*:\s*none", re.IGNORECASE).search
 _LINE_BREAK = "\ue000"  # stands for <br> until whitespace is collapsed
 _BREAKS = re.compile(" ?(?:\ue000 ?)+")
@@ -150,6 +172,7 @@ def render_content(
     renderer = Renderer(
         resolve, keep_headers=main.tag not in ("body", "html"), failures=failures, dropped=dropped
     )
+    renderer._heading_ahead = bool(_HAS_HEADING(main))
     blocks: list = []
     try:
         renderer.container(main, blocks, 0)
@@ -183,7 +206,7 @@ def set_text(page: ExtractedPage, text: str) -> None:
 class Renderer:
     """One walk over the main content producing Markdown blocks, text blocks and headings."""
 
-    __slots__ = ("_dropped", "_failures", "_keep_headers", "_resolve", "headings")
+    __slots__ = ("_dropped", "_failures", "_heading_ahead", "_keep_headers", "_resolve", "headings")
 
     def __init__(
         self,
@@ -196,6 +219,7 @@ class Renderer:
         self._keep_headers = keep_headers
         self._failures = failures
         self._dropped = dropped
+        self._heading_ahead = False  # the main content has a heading somewhere
         self.headings: list[Heading] = []
 
     # -- what to skip ---------------------------------------------------------------------
@@ -223,7 +247,7 @@ class Renderer:
                 classes = value.split()
                 if not _DROP_CLASSES.isdisjoint(classes):
                     return True
-                if any(_FURNITURE_CLASS(c) for c in classes):
+                if any(_furniture_class(c) for c in classes):
                     return True
                 toc = toc or not _TOC_CLASSES.isdisjoint(classes)
             elif name == "role":
@@ -231,7 +255,8 @@ class Renderer:
                     return True
                 toc = toc or value == "doc-toc"
             elif name == "hidden" or (name == "aria-hidden" and value == "true"):
-                return True
+                if el.get("role") != "tabpanel":  # an inactive tab (npm / conda): content
+                    return True
             elif name == "style":
                 if "none" in value and _DISPLAY_NONE(value):
                     return True
@@ -262,10 +287,20 @@ class Renderer:
         text = " ".join(text_of(a).split()) if len(a) else (a.text or "").strip()
         if href.startswith("#") and text in _HEADERLINK_TEXTS and a.find(".//img") is None:
             return True  # a permalink next to a heading
+        if _EDIT_HREF(href) and len(text) < 50:
+            return True  # a wiki's edit link (MediaWiki ?action=edit, DokuWiki ?do=edit)
         return len(text) < 50 and _EDIT_LINK.match(text) is not None
 
     def _is_page_nav(self, el: etree._Element) -> bool:
-        """Breadcrumbs before the first heading, or a previous/next bar: short, all links."""
+        """Breadcrumbs or a menu before the first heading, or a previous/next bar."""
+        if (
+            not self.headings
+            and self._heading_ahead
+            and _HAS_LINKS(el)
+            and _link_share(el) >= 0.6
+            and not _HAS_HEADING_OR_CODE(el)
+        ):
+            return True  # a sidebar, a mega menu, breadcrumbs: links ahead of the title
         text = _short_text(el, 200)
         if text is None:
             return False
@@ -627,9 +662,11 @@ def _emit_table(rows: list[list[tuple[str, str]]], header: bool, out: list) -> N
 def is_layout_table(table: etree._Element) -> bool:
     """A table used to lay blocks out (code side by side), not to hold data: no header row,
     and a cell holding a code block or a table of its own."""
-    if _HAS_HEADER_CELL(table):
+    if _HAS_HEADER_CELL(table) or not _HAS_BLOCK_CONTENT(table):
         return False
-    return bool(_HAS_BLOCK_CONTENT(table))
+    # A data table with a code column is still a table: every cell with text must hold a block.
+    cells = [cell for cell in _layout_cells(table) if _HAS_TEXT_CONTENT(cell)]
+    return all(_CELL_BLOCK(cell) for cell in cells)
 
 
 def _layout_cells(table: etree._Element) -> list[etree._Element]:
@@ -759,12 +796,21 @@ def _code_text(pre: etree._Element) -> str:
         for el in list(pre.iter()):
             if el is pre or el.tag.__class__ is not str:
                 continue
+            classes = (el.get("class") or "").split()
             if el.tag == "br":
                 el.tail = "\n" + (el.tail or "")
-            elif el.tag in ("button", "script", "style") or (
-                "lineno" in (el.get("class") or "") or "copy" in (el.get("class") or "")
+            elif (
+                el.tag in ("button", "script", "style")
+                or el.get("aria-hidden") == "true"
+                or not _GUTTER_CLASSES.isdisjoint(classes)
+                or any("lineno" in c or "copy" in c for c in classes)
             ):
                 _drop(el)
+        # One element per line (Expressive Code's div.ec-line): a block ends its line.
+        lines = [el for el in pre.iter("div", "p") if el is not pre and el.find(".//div") is None]
+        for el in lines[:-1]:
+            if not (el.tail or "").startswith("\n") and not text_of(el).endswith("\n"):
+                el.tail = "\n" + (el.tail or "")
     return text_of(pre)
 
 
@@ -818,6 +864,13 @@ def _element_language(el: etree._Element, pattern: re.Pattern[str]) -> str:
                 if name != "sourceCode":
                     return name
     return ""
+
+
+def _link_share(el: etree._Element) -> float:
+    total = len("".join(text_of(el).split()))
+    if not total:
+        return 1.0
+    return sum(len("".join(text_of(a).split())) for a in el.iter("a")) / total
 
 
 def _mostly_links(el: etree._Element) -> bool:
