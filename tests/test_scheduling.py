@@ -158,6 +158,6 @@ def test_reconcile_ends_a_pending_job_scrapyd_does_not_have(
     age_job(store, 2)
     late = run("reconcile", env={"DOCSCRAWL_STALE_AFTER": "600"})
     reason = f"it never started, and Scrapyd at {scrapyd.url} does not have it queued while pending"
-    assert late.stdout == f"Job 2 is now failed: {reason}.\n"
+    assert late.stdout == f"Job 2 is now failed: {reason}.\n", late.stderr
     assert store.status(2) == "failed" and store.status(1) == "running"
     assert run("cancel", "--job", "1").returncode == 0
