@@ -1,9 +1,10 @@
 """A job's pages whose extraction should be checked, judged from the audit stored with each.
 
 A page is flagged when its main text kept less than a share of its visible words (its
-``text_share`` below ``DOCSCRAWL_AUDIT_MIN_TEXT_SHARE``, 0.5 by default, or ``--below``), or when
-the main content lost a heading, a code block or a table the page had. Pages stored before the
-audit existed (schema version 6) have an empty audit and are never flagged.
+``text_share`` below ``DOCSCRAWL_AUDIT_MIN_TEXT_SHARE``, 0.2 by default, or ``--below``), when
+the main content lost a heading, a code block or a table the page had, or when no region of the
+page could be told from its furniture (the rule ``body``: the whole page was kept). Pages stored
+before the audit existed (schema version 6) have an empty audit and are never flagged.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from control.exceptions import InvalidRequest
 from docscrawl import models
 
 # The text share below which a page is flagged; DOCSCRAWL_AUDIT_MIN_TEXT_SHARE overrides it.
-MIN_TEXT_SHARE = 0.5
+MIN_TEXT_SHARE = 0.2
 
 # Why a page is flagged (FlaggedPage.reasons), in the order they are listed.
 LOW_TEXT_SHARE = "low_text_share"
 LOST_HEADINGS = "lost_headings"
 LOST_CODE_BLOCKS = "lost_code_blocks"
 LOST_TABLES = "lost_tables"
+NO_MAIN_REGION = "no_main_region"
 # The audit's [found, kept] pairs, with the reason each gives and its name in words.
 COUNTED = (
     ("headings", LOST_HEADINGS, "headings"),
@@ -58,6 +60,8 @@ class FlaggedPage:
             if reason in self.reasons:
                 found, kept = getattr(self, name)
                 words.append(f"lost {found - kept} of {found} {label}")
+        if NO_MAIN_REGION in self.reasons:
+            words.append("no main region found: the whole page was kept")
         return "; ".join(words)
 
     def as_dict(self) -> dict[str, Any]:
@@ -76,7 +80,7 @@ class FlaggedPage:
 
 
 def min_text_share(below: float | None = None) -> float:
-    """The threshold: ``below`` if given, else DOCSCRAWL_AUDIT_MIN_TEXT_SHARE, else 0.5."""
+    """The threshold: ``below`` if given, else DOCSCRAWL_AUDIT_MIN_TEXT_SHARE, else 0.2."""
     if below is None:
         configured = environment.audit_min_text_share()
         return MIN_TEXT_SHARE if configured is None else configured
@@ -93,6 +97,8 @@ def judge(url: str, audit: dict[str, Any] | None, threshold: float) -> FlaggedPa
     pairs = {name: _found_kept(audit.get(name)) for name, _, _ in COUNTED}
     reasons = [LOW_TEXT_SHARE] if share < threshold else []
     reasons += [reason for name, reason, _ in COUNTED if pairs[name][1] < pairs[name][0]]
+    if audit.get("rule") == "body":
+        reasons.append(NO_MAIN_REGION)
     if not reasons:
         return None
     return FlaggedPage(

@@ -482,7 +482,7 @@ def skipped(
     type=float,
     callback=check_share,
     help="Flag pages whose text share is below this (default: DOCSCRAWL_AUDIT_MIN_TEXT_SHARE, "
-    "else 0.5).",
+    "else 0.2).",
 )
 @click.option("--limit", type=JOB_ID, help="Show at most this many.")
 @json_option

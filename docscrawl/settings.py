@@ -110,6 +110,6 @@ DOCSCRAWL_DROP_SELECTORS = ""
 # dropped from later pages and, when the crawl closes, from the pages stored before.
 DOCSCRAWL_TEMPLATE_LEARNING = True
 DOCSCRAWL_TEMPLATE_MIN_PAGES = 10
-DOCSCRAWL_TEMPLATE_SHARE = 0.6
+DOCSCRAWL_TEMPLATE_SHARE = 0.8
 # Ledger rows (URLs not stored, and why) kept per reason and crawl; past it only the counts grow.
 DOCSCRAWL_LEDGER_MAX_ROWS = 10_000

@@ -44,19 +44,19 @@ def crawled(cli: Cli, store: Store, site: str) -> dict[str, str]:
     urls = [row[0] for row in store.rows("SELECT url FROM page ORDER BY url")]
     assert len(urls) >= 7
     roles = {
-        "low": urls[0],  # text share 0.2
+        "low": urls[0],  # text share 0.15
         "lower": urls[1],  # text share 0.1 and a table lost: the worst
         "headings": urls[2],  # fine share, lost 2 of 5 headings
         "code": urls[3],  # fine share, lost 1 of 2 code blocks
-        "borderline": urls[4],  # 0.5: not below the default threshold
+        "borderline": urls[4],  # 0.2: not below the default threshold
         "empty": urls[5],  # {}: stored before the audit existed, never flagged
     }
     audits = {
-        "low": audit(0.2, rule="density"),
+        "low": audit(0.15, rule="density"),
         "lower": audit(0.1, tables=(2, 1)),
         "headings": audit(0.9, headings=(5, 3)),
         "code": audit(0.8, code=(2, 1)),
-        "borderline": audit(0.5),
+        "borderline": audit(0.2),
         "empty": "{}",
     }
     fine = audit(1.0)
@@ -75,11 +75,11 @@ def test_audit_lists_the_flagged_pages_worst_first(cli: Cli, crawled: dict[str, 
         crawled["lower"], crawled["low"], crawled["code"], crawled["headings"],
     ]  # fmt: skip
     assert rows[0].split()[1:6] == ["0.10", "3/3", "1/1", "2/1", "main"]
-    assert rows[0].endswith("text share 0.1 < 0.5; lost 1 of 2 tables")
+    assert rows[0].endswith("text share 0.1 < 0.2; lost 1 of 2 tables")
     assert rows[1].split()[5] == "density"
     assert rows[2].endswith("lost 1 of 2 code blocks")
     assert rows[3].endswith("lost 2 of 5 headings")
-    assert result.stderr.startswith("Job 1: 4 pages flagged (text share below 0.5")
+    assert result.stderr.startswith("Job 1: 4 pages flagged (text share below 0.2")
 
 
 def test_audit_json_below_and_limit(cli: Cli, crawled: dict[str, str]) -> None:

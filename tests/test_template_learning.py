@@ -137,7 +137,7 @@ def test_a_block_on_most_pages_is_dropped_from_later_pages_and_listed_for_earlie
 def test_content_that_repeats_on_a_few_pages_and_code_are_kept() -> None:
     learner = TemplateLearner(min_pages=4, share=0.6)
     for n in range(10):
-        page = learned_page(f"Unique {n}.", *(["Shared by three."] if n < 3 else []))
+        page = learned_page(f"Unique {n}.", *(["Shared by three pages only."] if n < 3 else []))
         page.blocks.append(Block("code", "```\npip install x\n```", "pip install x"))
         set_content(page, page.blocks)
         learner.learn_and_strip(f"p{n}", page)
@@ -145,8 +145,26 @@ def test_content_that_repeats_on_a_few_pages_and_code_are_kept() -> None:
     assert learner.pages_to_fix() == {}
     small = TemplateLearner(min_pages=10, share=0.6)
     for n in range(5):  # a site smaller than min_pages: nothing is learned
-        small.learn_and_strip(f"p{n}", learned_page("Everywhere."))
+        small.learn_and_strip(f"p{n}", learned_page("This sentence is on every page."))
     assert small.pages_to_fix() == {}
+
+
+def test_labels_and_the_middle_of_a_page_are_never_learned_as_template() -> None:
+    """An API reference repeats "Parameters:" and a shared warning on every page: structure
+    and content, not the theme's."""
+    learner = TemplateLearner(min_pages=3, share=0.6)
+    pages = []
+    for n in range(10):
+        page = learned_page(
+            f"Function {n} does thing {n}.", "Parameters:", f"x{n} - the input.",
+            *(f"Detail {n}.{i} of the function." for i in range(4)),
+            "Warning: this call blocks until the pool is ready.",  # in the middle, every page
+            *(f"More about {n}.{i} here." for i in range(4)),
+        )  # fmt: skip
+        learner.learn_and_strip(f"p{n}", page)
+        pages.append(page)
+    assert all("Parameters:" in p.text and "Warning: this call blocks" in p.text for p in pages)
+    assert learner.pages_to_fix() == {}
 
 
 class _QuietHandler(SimpleHTTPRequestHandler):

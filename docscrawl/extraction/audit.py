@@ -9,6 +9,8 @@ found > kept or a low share of its visible words; ``docscrawl audit`` lists thos
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
 from docscrawl.extraction.page import ExtractedPage, FailureCounter
@@ -17,6 +19,8 @@ from docscrawl.extraction.resolve import Resolver
 
 _NOT_TEXT = ("script", "style", "noscript", "template", "svg", "title")
 _HIDDEN = etree.XPath("//body//@hidden|//body//@aria-hidden")
+_NOT_A_WORD = re.compile(r"(?<!\S)[^\w\s]+(?!\S)").findall
+_MD_LINK_TEXT = re.compile(r"(?<!!)\[((?:[^\]\\]|\\.)*)\]\(").findall
 _CANDIDATE_TAGS = ("h1", "h2", "h3", "h4", "h5", "h6", "pre", "table")
 _HAS_TEXT = etree.XPath("boolean(normalize-space(.))")
 _ROWS = etree.XPath("count(./tr|./thead/tr|./tbody/tr|./tfoot/tr)")
@@ -62,8 +66,9 @@ def audit_page(page: ExtractedPage, root: etree._Element) -> None:
     """Fill ``page.audit``'s found counts and word counts (kept code and tables are counted by
     the renderer; kept headings are ``page.headings``)."""
     audit = page.audit
-    audit.visible_words = _visible_words(root)
+    audit.visible_words, audit.visible_link_words = _visible_words(root)
     audit.kept_words = page.word_count
+    audit.kept_link_words = markdown_link_words(page.markdown)
     audit.headings_kept = len(page.headings)
     furniture = _Furniture(FailureCounter("", {}))
     body = next(root.iter("body"), None)
@@ -100,23 +105,31 @@ def _inside(el: etree._Element, tag: str) -> bool:
 
 
 def _words_in(el: etree._Element) -> int:
-    text = etree.tostring(el, method="text", encoding="unicode", with_tail=False)
-    return len(text.split())
+    return words(" ".join(el.itertext()))
 
 
-def _visible_words(root: etree._Element) -> int:
-    """Words of the body's text, without scripts, styles and hidden elements.
+def words(text: str) -> int:
+    """Words as the page's word count counts them: tokens with a letter or a digit."""
+    return len(text.split()) - len(_NOT_A_WORD(text))
 
-    All the text, less what is not shown: one C-level walk each, where an XPath excluding the
-    hidden ancestors of every text node costs several times the whole extraction.
-    """
-    total = 0
-    for body in root.iter("body"):
-        total = _words_in(body)
-        for el in body.iter(*_NOT_TEXT):
-            total -= _words_in(el)
-        for attribute in _HIDDEN(root):
-            if attribute.attrname == "hidden" or attribute == "true":
-                total -= _words_in(attribute.getparent())
-        break
-    return max(total, 0)
+
+def markdown_link_words(markdown: str) -> int:
+    """Words of link text in rendered Markdown ([text](url))."""
+    return sum(words(text) for text in _MD_LINK_TEXT(markdown))
+
+
+def _visible_words(root: etree._Element) -> tuple[int, int]:
+    """Words of the body's text, and of its link text, without scripts, styles and hidden
+    elements: all of it, less what is not shown (a few C-level walks; an XPath excluding hidden
+    ancestors per text node costs several times the whole extraction)."""
+    body = next(root.iter("body"), None)
+    if body is None:
+        return 0, 0
+    total = _words_in(body)
+    for el in body.iter(*_NOT_TEXT):
+        total -= _words_in(el)
+    for attribute in _HIDDEN(root):
+        if attribute.attrname == "hidden" or attribute == "true":
+            total -= _words_in(attribute.getparent())
+    links = sum(_words_in(a) for a in body.iter("a"))
+    return max(total, 0), max(links, 0)

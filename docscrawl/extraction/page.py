@@ -52,6 +52,8 @@ class ExtractionAudit:
 
     visible_words: int = 0  # words of the page's visible text (no script, style, hidden)
     kept_words: int = 0  # words of the main text
+    visible_link_words: int = 0  # of those, words of link text
+    kept_link_words: int = 0
     headings_found: int = 0
     headings_kept: int = 0
     code_blocks_found: int = 0  # <pre> blocks
@@ -62,21 +64,38 @@ class ExtractionAudit:
 
     @property
     def text_share(self) -> float:
-        """The share of the page's visible words that the main text kept (1.0 for no text)."""
-        if self.visible_words == 0:
+        """The share of the page's visible words that the main text kept (1.0 for no text).
+
+        Link text counts a third, on both sides: a page's navigation is links, so a sound page
+        under a long menu still shows a high share, and an index page whose content is its
+        links is not mistaken for a loss.
+        """
+        visible = _weighted(self.visible_words, self.visible_link_words)
+        if visible <= 0:
             return 1.0
-        return round(min(1.0, self.kept_words / self.visible_words), 4)
+        kept = _weighted(self.kept_words, self.kept_link_words)
+        return round(min(1.0, kept / visible), 4)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "text_share": self.text_share,
             "visible_words": self.visible_words,
             "kept_words": self.kept_words,
+            "visible_link_words": self.visible_link_words,
+            "kept_link_words": self.kept_link_words,
             "headings": [self.headings_found, self.headings_kept],
             "code_blocks": [self.code_blocks_found, self.code_blocks_kept],
             "tables": [self.tables_found, self.tables_kept],
             "rule": self.rule,
         }
+
+
+def _weighted(words: int, link_words: int) -> float:
+    link_words = min(link_words, words)
+    return (words - link_words) + LINK_WEIGHT * link_words
+
+
+LINK_WEIGHT = 0.3
 
 
 @dataclass(slots=True)

@@ -4,7 +4,8 @@ A crawl sees hundreds of pages of one template. Whatever of the template survive
 content rules (a "this manual is for version 3" box, a navigation list of a theme no rule knows,
 a footer inside the content region) comes back, word for word, on most pages; real content does
 not. So the crawl counts, for each short block of main content (a paragraph, a list, a table,
-a quote; never a heading or a code block), on how many pages it appears. Once the crawl has seen
+a quote; never a heading or a code block; only near the start or the end of the content, and of
+four words or more), on how many pages it appears. Once the crawl has seen
 ``min_pages`` pages, a block found on at least ``share`` of them is boilerplate:
 
 - pages extracted from then on are stored without it (``strip``);
@@ -27,6 +28,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from docscrawl.extraction.audit import markdown_link_words
 from docscrawl.extraction.page import Block, ExtractedPage
 from docscrawl.extraction.render import set_content, set_text
 
@@ -34,6 +36,8 @@ from docscrawl.extraction.render import set_content, set_text
 # not code (the same example on many pages is still an example).
 _LEARNED_KINDS = frozenset(("p", "list", "table", "quote"))
 PRUNE_EVERY = 500  # pages between two forgettings of the blocks seen once
+EDGE_BLOCKS = 4  # blocks at each end of a page's content that can be template
+MIN_WORDS = 4  # shorter blocks are labels and titles, which repeat because they are structure
 
 
 def fingerprint(block: Block) -> int:
@@ -44,7 +48,7 @@ def fingerprint(block: Block) -> int:
 @dataclass
 class TemplateLearner:
     min_pages: int = 10
-    share: float = 0.6
+    share: float = 0.8
     max_block_chars: int = 400
     max_tracked: int = 200_000
     pages: int = 0
@@ -55,9 +59,18 @@ class TemplateLearner:
     stored_with: dict[str, tuple[int, ...]] = field(default_factory=dict)
 
     def _candidates(self, page: ExtractedPage) -> dict[int, Block]:
+        """The page's blocks that can be template: at the edges of its content (the first and
+        last few, where a theme puts notices and footers; the middle of a page is its own),
+        short, and sentences rather than labels ("Parameters:", "Returns", "Note")."""
+        blocks = page.blocks
+        edges = blocks[:EDGE_BLOCKS] + blocks[max(EDGE_BLOCKS, len(blocks) - EDGE_BLOCKS) :]
         found: dict[int, Block] = {}
-        for block in page.blocks:
-            if block.kind in _LEARNED_KINDS and 0 < len(block.text) <= self.max_block_chars:
+        for block in edges:
+            if (
+                block.kind in _LEARNED_KINDS
+                and len(block.text) <= self.max_block_chars
+                and len(block.text.split()) >= MIN_WORDS
+            ):
                 found.setdefault(fingerprint(block), block)
         return found
 
@@ -82,6 +95,10 @@ class TemplateLearner:
         if drop:
             page.blocks = [block for block in page.blocks if block not in drop]
             set_content(page, page.blocks)
+            audit = page.audit
+            audit.kept_words = page.word_count
+            audit.kept_link_words = markdown_link_words(page.markdown)
+            audit.tables_kept = sum(1 for block in page.blocks if block.kind == "table")
         remaining = tuple(key for key, block in candidates.items() if block not in drop)
         if remaining:
             self.stored_with[page_key] = remaining
