@@ -41,6 +41,12 @@ ABOVE_ZERO = {
 }
 # Shares of a whole: above 0, at most 1.
 SHARES = {"DOCSCRAWL_TEMPLATE_SHARE"}
+# Read by the CLI from the environment, not crawl settings (control/environment.py).
+ENVIRONMENT_ONLY = {
+    "DOCSCRAWL_AUDIT_MIN_TEXT_SHARE",
+    "DOCSCRAWL_STALE_AFTER",
+    "DOCSCRAWL_SCRAPYD_TIMEOUT",
+}
 # Set by docscrawl itself, never by a user.
 INTERNAL = {"DOCSCRAWL_DB", "DOCSCRAWL_TEMPORARY_JOBDIR"}
 
@@ -59,6 +65,11 @@ def check_settings(overrides: dict[str, str]) -> None:
 
     site_overrides(settings)  # a selector that is not CSS fails here, in a sentence
     for key, value in overrides.items():
+        if key in ENVIRONMENT_ONLY:
+            raise ValueError(
+                f"{key} is an environment variable of the CLI, not a setting: set it in the "
+                "environment (see the README's Settings)"
+            )
         if key.startswith("DOCSCRAWL_") and (key not in defaults or key in INTERNAL):
             raise ValueError(f"{key} is not a docscrawl setting (see docscrawl/settings.py)")
         default = defaults.get(key)

@@ -224,7 +224,8 @@ def test_bad_template_and_selector_settings_are_refused_before_the_crawl(
     cli: Cli, store: Store, template_site: str
 ) -> None:
     for setting in ("DOCSCRAWL_TEMPLATE_SHARE=1.5", "DOCSCRAWL_TEMPLATE_MIN_PAGES=0",
-                    "DOCSCRAWL_MAIN_SELECTOR=div[[", "DOCSCRAWL_DROP_SELECTORS=..bad"):  # fmt: skip
+                    "DOCSCRAWL_MAIN_SELECTOR=div[[", "DOCSCRAWL_DROP_SELECTORS=..bad",
+                    "DOCSCRAWL_AUDIT_MIN_TEXT_SHARE=0.3"):  # fmt: skip
         result = cli("crawl", "--url", template_site, "-s", setting)
         assert result.returncode == 2, (setting, result.stderr)
         assert "Traceback" not in result.stderr and setting.split("=")[0] in result.stderr
@@ -233,3 +234,62 @@ def test_bad_template_and_selector_settings_are_refused_before_the_crawl(
     if store.path.exists():
         with sqlite3.connect(store.path) as db:
             assert db.execute("SELECT count(*) FROM job").fetchone() == (0,)
+
+
+def test_a_main_selector_that_matches_nothing_is_counted_and_said_once(
+    cli: Cli, store: Store, template_site: str
+) -> None:
+    result = cli(
+        "crawl", "--url", template_site, "--quiet", "-s", "DOCSCRAWL_MAIN_SELECTOR=div.nope"
+    )
+    assert result.returncode == 0, result.stderr
+    log = Path(store.job(1)["log_url"]).read_text()
+    assert log.count("DOCSCRAWL_MAIN_SELECTOR matches nothing on") == 1
+    assert "'docscrawl/main_selector_missed': 12" in log
+    with sqlite3.connect(store.path) as db:  # the rules chose instead: the content is there
+        texts = [row[0] for row in db.execute("SELECT text FROM page")]
+    assert len(texts) == 12 and all("explains topic" in text for text in texts)
+
+
+# -- markup the hostile review found (unseen themes) --------------------------------------------
+
+
+def test_a_sidebar_marked_as_content_loses_to_the_region_holding_the_title() -> None:
+    sidebar = "".join(f"<li><a href='t{i}.html'>Topic number {i}</a></li>" for i in range(30))
+    html = (
+        "<html><head><title>Pools [Wiki]</title></head><body>"
+        f"<div id='aside'><div class='content'><ul>{sidebar}</ul></div></div>"
+        "<div id='page-content'><div class='pad'><h1>Pools</h1><p>A pool keeps connections "
+        "open so that each request reuses one instead of paying the handshake again.</p>"
+        "<h2>Options</h2><p>Set the size to the number of workers that share it.</p></div></div>"
+        "</body></html>"
+    )
+    page = extract_html(html, "http://h/pools.html")
+    assert [h.text for h in page.headings] == ["Pools", "Options"]
+    assert "Topic number" not in page.text
+    role_main = html.replace("<div id='aside'>", "<div id='aside' role='main'>")
+    assert "Topic number" not in extract_html(role_main, "http://h/pools.html").text
+
+
+def test_code_written_one_element_per_line_keeps_its_lines_and_drops_its_gutter() -> None:
+    lines = ["def f(x):", "    y = x + 1", "", "    return y"]
+    code = "".join(
+        f"<div class='ec-line'><div class='gutter' aria-hidden='true'>{n}</div>"
+        f"<div class='code'>{line or chr(10)}</div></div>"
+        for n, line in enumerate(lines, 1)
+    )
+    html = f"<main><h1>T</h1><pre><code>{code}</code></pre></main>"
+    page = extract_html(html, "http://h/")
+    assert "```\n" + "\n".join(lines) + "\n```" in page.markdown
+
+
+def test_a_data_table_with_a_code_column_stays_a_table_and_a_pager_bar_is_dropped() -> None:
+    html = (
+        "<main><h1>T</h1><table><tr><td>retries</td><td><pre>retries = 3</pre></td></tr>"
+        "<tr><td>backoff</td><td><pre>backoff = 0.5</pre></td></tr></table>"
+        "<div class='foot'><span>Previous</span><a href='a.html'>Installing</a>"
+        "<span>Next</span><a href='b.html'>Configuring</a></div></main>"
+    )
+    page = extract_html(html, "http://h/")
+    assert "| retries | `retries = 3` |" in page.markdown
+    assert "Installing" not in page.text and "Configuring" not in page.text

@@ -119,6 +119,22 @@ _PAGER_LINK = re.compile(
     r"(?:\s+(?:page|topic|chapter|section))?\s*(?::|$)",
     re.IGNORECASE,
 ).search
+_PAGER_WORDS = frozenset(
+    (
+        "previous",
+        "prev",
+        "next",
+        "\u00ab",
+        "\u00bb",
+        "\u2039",
+        "\u203a",
+        "\u2190",
+        "\u2192",
+        "|",
+        "-",
+        ":",
+    )
+)
 _CRUMB_SEPARATORS = re.compile(r"[\u203a\u00bb>/|\u00b7\u2022\u2192]").search
 _HAS_HEADING = etree.XPath("boolean(.//h1|.//h2|.//h3|.//h4|.//h5|.//h6)")
 _FIRST_HEADING = etree.XPath("(.//h1|.//h2|.//h3|.//h4|.//h5|.//h6)[1]")
@@ -313,6 +329,8 @@ class Renderer:
         if not bare or linked < 0.6 * len(bare.replace(" ", "")):
             return False
         if all(_PAGER_LINK(link) for link in links):
+            return True
+        if el.tag == "div" and self.headings and len(links) <= 2 and _is_pager_bar(el, text):
             return True
         return not self.headings and len(links) >= 2 and _CRUMB_SEPARATORS(text) is not None
 
@@ -864,6 +882,20 @@ def _element_language(el: etree._Element, pattern: re.Pattern[str]) -> str:
                 if name != "sourceCode":
                     return name
     return ""
+
+
+def _is_pager_bar(el: etree._Element, text: str) -> bool:
+    """Previous/next links to other pages, with nothing beside them but "Previous" and "Next"
+    (Nextra's arrows are SVGs, DocFX writes the words outside the links)."""
+    anchors = [a for a in el.iter("a") if (a.get("href") or "#")[:1] not in ("#", "")]
+    if not anchors or len(anchors) > 2:
+        return False
+    if any((a.get("rel") or "") in ("prev", "next") for a in anchors):
+        return True
+    bare = text
+    for a in anchors:
+        bare = bare.replace(text_of(a), " ")
+    return len(anchors) == 2 and all(word.casefold() in _PAGER_WORDS for word in bare.split())
 
 
 def _link_share(el: etree._Element) -> float:

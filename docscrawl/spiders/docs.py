@@ -119,6 +119,17 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
             crawler.signals.connect(spider._remove_jobdir, signal=signals.engine_stopped)
         return spider
 
+    def _main_selector_missed(self, url: str) -> None:
+        """DOCSCRAWL_MAIN_SELECTOR matched nothing on a page: counted, and said once."""
+        stats = self.crawler.stats
+        if not stats.get_value("docscrawl/main_selector_missed"):
+            logger.warning(
+                "DOCSCRAWL_MAIN_SELECTOR matches nothing on %s; its main content was chosen by "
+                "the rules (docscrawl/main_selector_missed counts such pages)",
+                url,
+            )
+        stats.inc_value("docscrawl/main_selector_missed")
+
     def closed(self, reason: str) -> None:
         """After the pipeline's last flush: take the learned template out of earlier pages."""
         if self.template is None:
@@ -337,6 +348,8 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
         if trap is not None:
             yield self.unstored(url, models.TRAP, trap, response.status)
             return
+        if self.overrides.main is not None and page.audit.rule != "selector":
+            self._main_selector_missed(response.url)
         if self.template is not None:
             dropped = self.template.learn_and_strip(final_key, page)
             if dropped:
