@@ -28,7 +28,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from docscrawl.extraction.audit import markdown_link_words
+from docscrawl.extraction.audit import markdown_link_words, words
 from docscrawl.extraction.page import Block, ExtractedPage
 from docscrawl.extraction.render import set_content, set_text
 
@@ -96,7 +96,7 @@ class TemplateLearner:
             page.blocks = [block for block in page.blocks if block not in drop]
             set_content(page, page.blocks)
             audit = page.audit
-            audit.kept_words = page.word_count
+            audit.kept_words = words(page.text)
             audit.kept_link_words = markdown_link_words(page.markdown)
             audit.tables_kept = sum(1 for block in page.blocks if block.kind == "table")
         remaining = tuple(key for key, block in candidates.items() if block not in drop)
