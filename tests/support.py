@@ -1,4 +1,5 @@
-"""Processes the tests start and wait for: a real Scrapyd on a free port, scrapyd-deploy.
+"""Processes the tests start and wait for: a real Scrapyd on a free port, scrapyd-deploy, a
+static site served from a directory.
 
 The benchmarks (bench/) reuse these helpers: they run from the repository root and import
 this module as ``tests.support``.
@@ -7,14 +8,17 @@ this module as ``tests.support``.
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import psutil
@@ -161,3 +165,23 @@ def deploy(
     )
     if proc.returncode != 0 or '"status": "ok"' not in proc.stdout:
         raise AssertionError(f"scrapyd-deploy failed: {proc.stdout}{proc.stderr}")
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, format: str, *args) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def serve_directory(root: Path) -> Iterator[str]:
+    """Serve a directory on 127.0.0.1 (a free port, in a thread); yield its base URL; stop it."""
+    handler = functools.partial(_QuietHandler, directory=str(root))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

@@ -7,16 +7,14 @@ reading the metadata) get their fault injected.
 
 from __future__ import annotations
 
-import functools
 import logging
 import re
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import parsel
 import pytest
+import support
 import test_extraction
 from conftest import Cli, Store
 from scrapy.http import HtmlResponse, Request
@@ -225,11 +223,6 @@ def test_the_spider_counts_nothing_for_a_good_page() -> None:
     assert _parse_page("http://127.0.0.1:1/docs/good.html", GOOD_PAGE) == {}
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args) -> None:
-        pass
-
-
 @pytest.fixture
 def broken_site(tmp_path: Path) -> Iterator[str]:
     """A static site on loopback: a good start page linking to a page with broken parts."""
@@ -238,16 +231,8 @@ def broken_site(tmp_path: Path) -> Iterator[str]:
     (docs / "index.html").write_text(GOOD_PAGE.replace("Good", "Start"))
     (docs / "broken.html").write_text(BROKEN_PAGE)
     (docs / "good.html").write_text(GOOD_PAGE)
-    handler = functools.partial(_QuietHandler, directory=str(tmp_path / "www"))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/docs/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with support.serve_directory(tmp_path / "www") as url:
+        yield url + "docs/"
 
 
 def test_a_crawl_reports_the_extraction_failures_of_its_pages(

@@ -3,14 +3,12 @@ content asides, layout tables, selector overrides, and the site template learned
 
 from __future__ import annotations
 
-import functools
 import sqlite3
-import threading
 from collections.abc import Iterator
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+import support
 from conftest import Cli, Store
 
 from docscrawl.extraction import SiteOverrides, extract_html
@@ -167,11 +165,6 @@ def test_labels_and_the_middle_of_a_page_are_never_learned_as_template() -> None
     assert learner.pages_to_fix() == {}
 
 
-class _QuietHandler(SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args) -> None:
-        pass
-
-
 @pytest.fixture
 def template_site(tmp_path: Path) -> Iterator[str]:
     """Twelve pages of one unseen theme whose content region holds a version notice."""
@@ -186,16 +179,8 @@ def template_site(tmp_path: Path) -> Iterator[str]:
             f"<p>Links: {links}</p>"
         )
         (docs / ("index.html" if n == 0 else f"p{n}.html")).write_text(grid(f"Topic {n}", body))
-    handler = functools.partial(_QuietHandler, directory=str(tmp_path / "www"))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/docs/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=10)
+    with support.serve_directory(tmp_path / "www") as url:
+        yield url + "docs/"
 
 
 def test_a_crawl_learns_the_template_and_fixes_the_pages_stored_before(
