@@ -399,7 +399,8 @@ def _flagged_line(details: dict[str, Any]) -> str | None:
     flagged = details.get("extraction_flagged")
     if not flagged:  # shown only when there is something to check, like the failures
         return None
-    return f"{flagged} pages (`docscrawl audit --job {details['id']}` lists them)"
+    noun = "page" if flagged == 1 else "pages"
+    return f"{flagged} {noun} (`docscrawl audit --job {details['id']}` lists them)"
 
 
 def _changes_line(counts: dict[str, int] | None) -> str | None:
@@ -499,8 +500,9 @@ def audit(
         return
     threshold = audit_service.min_text_share(below)
     click.echo(
-        f"Job {job_id}: {len(flagged)} pages flagged (text share below {threshold:g}, or a "
-        "heading, code block or table lost)",
+        f"Job {job_id}: {len(flagged)} {'page' if len(flagged) == 1 else 'pages'} flagged "
+        f"(text share below {threshold:g}, a heading, code block or table lost, or no main "
+        "region found)",
         err=True,
     )
     rows = [

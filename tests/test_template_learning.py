@@ -278,3 +278,13 @@ def test_a_data_table_with_a_code_column_stays_a_table_and_a_pager_bar_is_droppe
     page = extract_html(html, "http://h/")
     assert "| retries | `retries = 3` |" in page.markdown
     assert "Installing" not in page.text and "Configuring" not in page.text
+
+
+def test_a_plain_page_is_all_content_and_not_taken_for_a_theme_without_regions() -> None:
+    plain = "<html><body><h1>Sites</h1><p>Three sites for testing.</p><ul><li>a</li></ul></body>"
+    assert extract_html(plain, "http://h/").audit.rule == "page"
+    regions = (
+        "<html><body><div><p>Left words here and there.</p></div>"
+        "<div><p>Right words here and there.</p></div></body></html>"
+    )
+    assert extract_html(regions, "http://h/").audit.rule == "body"

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 
 from lxml import etree
 
-from docscrawl.extraction.density import densest_region
+from docscrawl.extraction.density import densest_region, has_regions
 from docscrawl.extraction.parse import text_of
 
 _DOCBOOK_DIVS = (
@@ -124,7 +124,11 @@ def choose_main(
         # class=content, cards marked <article>. The next rule, or the text itself, decides.
     for body in root.iter("body"):
         region = densest_region(body)
-        return region, "density" if region is not body else "body"
+        if region is not body:
+            return region, "density"
+        # "body": regions the text could not be told apart in; "page": a plain page with no
+        # regions at all (h1, paragraphs, lists straight in <body>), all of it content.
+        return body, "body" if has_regions(body) else "page"
     return root, "none"
 
 

@@ -110,6 +110,11 @@ def _outside_table(el: etree._Element) -> etree._Element:
     return el
 
 
+def has_regions(body: etree._Element) -> bool:
+    """Whether the body is laid out in regions (divs, tables...) rather than plain blocks."""
+    return any(child.tag.__class__ is str and child.tag in _REGIONS for child in body)
+
+
 def _content_heading(body: etree._Element, counts: TextCounts) -> etree._Element | None:
     """The page's own title: the first h1 that is not a logo link and not in skipped chrome
     (or Doxygen's ``div.headertitle``, which is its h1)."""
