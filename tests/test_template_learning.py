@@ -288,3 +288,16 @@ def test_a_plain_page_is_all_content_and_not_taken_for_a_theme_without_regions()
         "<div><p>Right words here and there.</p></div></body></html>"
     )
     assert extract_html(regions, "http://h/").audit.rule == "body"
+
+
+def test_of_nested_mains_the_innermost_holding_the_title_is_the_content() -> None:
+    html = (
+        "<html><head><title>Pools</title></head><body><main><div class='side'>"
+        + "".join(
+            f"<p><a href='t{i}.html'>Topic number {i}</a> and a few words</p>" for i in range(9)
+        )
+        + "</div><main><h1>Pools</h1><p>A pool keeps connections open for every request.</p>"
+        "</main><p>Copyright 2024 Acme Corp.</p></main></body></html>"
+    )
+    page = extract_html(html, "http://h/pools.html")
+    assert page.text == "Pools\nA pool keeps connections open for every request."

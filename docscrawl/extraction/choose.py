@@ -76,6 +76,12 @@ def _pick(
     and one does (cards marked <article> beside the content), else their common ancestor."""
     if not found:
         return None
+    if len(found) > 1 and heading is not None:
+        # Nested candidates (a <main> inside a <main>, role=main on a wrapper): the innermost
+        # one holding the page's heading, not the outer one holding the sidebar beside it.
+        holding = [el for el in found if _holds(el, heading) and _HAS_TEXT(el)]
+        if holding:
+            return max(holding, key=lambda el: sum(1 for _ in el.iterancestors()))
     if len(found) > 1:
         members = {id(el) for el in found}  # the proxies stay alive in found, so ids are stable
         outermost = []
