@@ -14,6 +14,7 @@ import re
 from lxml import etree
 
 from docscrawl.extraction.page import ExtractedPage, FailureCounter
+from docscrawl.extraction.parse import is_hidden
 from docscrawl.extraction.render import Renderer, is_layout_table
 from docscrawl.extraction.resolve import Resolver
 
@@ -129,8 +130,9 @@ def _visible_words(root: etree._Element) -> tuple[int, int]:
     if body is None:
         return 0, 0
     total = _words_in(body) - words(" ".join(_NOT_SHOWN_TEXT(body)))
-    for attribute in _HIDDEN(root):
-        if attribute.attrname == "hidden" or attribute == "true":
-            total -= _words_in(attribute.getparent())
+    hidden = {id(a.getparent()): a.getparent() for a in _HIDDEN(root)}
+    for el in hidden.values():
+        if is_hidden(el):
+            total -= _words_in(el)
     links = words(" ".join(_LINK_TEXT(body)))
     return max(total, 0), max(links, 0)

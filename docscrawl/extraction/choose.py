@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from lxml import etree
 
 from docscrawl.extraction.density import densest_region, has_regions
-from docscrawl.extraction.parse import text_of
+from docscrawl.extraction.parse import is_inside, text_of
 
 _DOCBOOK_DIVS = (
     "book chapter section article refentry part appendix preface sect1 reference glossary "
@@ -79,7 +79,7 @@ def _pick(
     if len(found) > 1 and heading is not None:
         # Nested candidates (a <main> inside a <main>, role=main on a wrapper): the innermost
         # one holding the page's heading, not the outer one holding the sidebar beside it.
-        holding = [el for el in found if _holds(el, heading) and _HAS_TEXT(el)]
+        holding = [el for el in found if is_inside(heading, el) and _HAS_TEXT(el)]
         if holding:
             return max(holding, key=lambda el: sum(1 for _ in el.iterancestors()))
     if len(found) > 1:
@@ -99,7 +99,7 @@ def _pick(
         return found[0]
     if heading is not None:
         for el in found:
-            if el is heading or _holds(el, heading):
+            if el is heading or is_inside(heading, el):
                 return el
     return _common_ancestor(found)
 
@@ -124,7 +124,7 @@ def choose_main(
             return main, "selector"
     heading = page_heading(root)
     for main, rule in _known_candidates(root, heading):
-        if heading is None or main is heading or _holds(main, heading):
+        if heading is None or main is heading or is_inside(heading, main):
             return main, rule
         # The markup names a region without the page's title: a sidebar marked role=main or
         # class=content, cards marked <article>. The next rule, or the text itself, decides.
@@ -217,7 +217,3 @@ def _is_logo(h1: etree._Element, text: str) -> bool:
         if href and not href.startswith("#"):
             return len(" ".join(text_of(link).split())) >= len(text) * 0.8
     return False
-
-
-def _holds(el: etree._Element, node: etree._Element) -> bool:
-    return any(ancestor is el for ancestor in node.iterancestors())

@@ -14,23 +14,18 @@ pathological nesting costs nothing extra); the walk down then only reads those c
 
 from __future__ import annotations
 
-import re
-
 from lxml import etree
 
+from docscrawl.extraction.parse import is_hidden, is_inside, word_set
 
 # Regions the renderer never keeps, so their text does not count for or against a candidate.
-def _words(names: str) -> frozenset[str]:
-    return frozenset(names.split())
-
-
-_SKIPPED = _words(
+_SKIPPED = word_set(
     """script style noscript template svg head title nav footer header aside form button select
     option textarea iframe object embed canvas audio video map dialog"""
 )
 # Elements that can be a main-content region (blocks and layout cells, not a paragraph).
-_REGIONS = _words("div section td tr tbody thead table center span font blockquote")
-_TABLE_PARTS = _words("table tbody thead tr")
+_REGIONS = word_set("div section td tr tbody thead table center span font blockquote")
+_TABLE_PARTS = word_set("table tbody thead tr")
 _LINK_WEIGHT = 0.3  # a link's text counts a third: navigation is links, content mostly is not
 _HOLDS_NEARLY_ALL = 0.75  # a child holding this share of the text is where the content is
 # Text beside the heading's region is chrome (a header, a footer) when each piece is this small
@@ -38,7 +33,6 @@ _HOLDS_NEARLY_ALL = 0.75  # a child holding this share of the text is where the 
 _SMALL_BESIDE = 0.4
 _ALL_BESIDE = 1.0
 _LINK_DENSE = 0.5
-_DISPLAY_NONE = re.compile(r"display\s*:\s*none", re.IGNORECASE).search
 
 
 class TextCounts:
@@ -52,7 +46,7 @@ class TextCounts:
         self._keep = list(top.iter())  # the proxies stay alive, so their ids stay unique
         for el in reversed(self._keep):
             tag = el.tag
-            if tag.__class__ is not str or tag in _SKIPPED or _hidden(el):
+            if tag.__class__ is not str or tag in _SKIPPED or is_hidden(el):
                 self.text[id(el)] = self.links[id(el)] = 0
                 continue
             total = _chars(el.text)
@@ -93,7 +87,7 @@ def densest_region(body: etree._Element) -> etree._Element:
         best = max(children, key=counts.weight)
         holder = _holder(children, heading) if heading is not None else None
         if counts.weight(best) >= _HOLDS_NEARLY_ALL * total and holder in (None, best):
-            if holder is None and heading is not None and _contains(current, heading):
+            if holder is None and heading is not None and is_inside(heading, current):
                 return current  # the heading is not in a region of its own: keep it
             current = best
             continue
@@ -128,10 +122,6 @@ def _content_heading(body: etree._Element, counts: TextCounts) -> etree._Element
     return None
 
 
-def _contains(el: etree._Element, node: etree._Element) -> bool:
-    return any(ancestor is el for ancestor in node.iterancestors())
-
-
 def _holder(children: list[etree._Element], heading: etree._Element) -> etree._Element | None:
     for ancestor in heading.iterancestors():
         for child in children:
@@ -162,10 +152,3 @@ def _chars(text: str | None) -> int:
     if not text:
         return 0
     return len(text) - text.count(" ") - text.count("\n") - text.count("\t")
-
-
-def _hidden(el: etree._Element) -> bool:
-    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
-        return True
-    style = el.get("style")
-    return bool(style) and "none" in style and _DISPLAY_NONE(style) is not None

@@ -6,6 +6,7 @@ and a spider's ``response.selector.root`` give the same tree, and the same page.
 
 from __future__ import annotations
 
+import re
 import threading
 
 from lxml import etree
@@ -75,3 +76,25 @@ def as_html_tree(
 def text_of(el: etree._Element) -> str:
     """All the text inside ``el`` (serialised by libxml2: far faster than itertext)."""
     return etree.tostring(el, method="text", encoding="unicode", with_tail=False)
+
+
+def word_set(names: str) -> frozenset[str]:
+    """A set of tag, role or class names written as one whitespace-separated string."""
+    return frozenset(names.split())
+
+
+def is_inside(node: etree._Element, el: etree._Element) -> bool:
+    """Whether ``node`` is a descendant of ``el``."""
+    return any(ancestor is el for ancestor in node.iterancestors())
+
+
+_DISPLAY_NONE = re.compile(r"display\s*:\s*none", re.IGNORECASE).search
+
+
+def is_hidden(el: etree._Element) -> bool:
+    """Hidden from readers: ``hidden``, ``aria-hidden=true`` or ``display: none``; an inactive
+    tab panel (``role=tabpanel hidden``: the npm or conda variant of a step) is content."""
+    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
+        return el.get("role") != "tabpanel"
+    style = el.get("style")
+    return bool(style) and "none" in style and _DISPLAY_NONE(style) is not None

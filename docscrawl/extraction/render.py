@@ -16,7 +16,7 @@ import re
 from lxml import etree
 
 from docscrawl.extraction.page import RENDER, Block, ExtractedPage, FailureCounter, Heading
-from docscrawl.extraction.parse import text_of
+from docscrawl.extraction.parse import is_hidden, text_of, word_set
 from docscrawl.extraction.resolve import Resolver
 
 
@@ -24,35 +24,33 @@ def _has_class(name: str) -> str:
     return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
 
 
-def _words(names: str) -> frozenset[str]:
-    return frozenset(names.split())
-
-
 _HEADING_TAGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 
 # Elements rendered as blocks of their own (everything else flows inline).
-_BLOCK_TAGS = _words(
+_BLOCK_TAGS = word_set(
     """address article aside blockquote body caption center dd details dialog dir div dl dt
     fieldset figcaption figure footer form h1 h2 h3 h4 h5 h6 header hgroup hr html legend li
     listing main menu nav ol p plaintext pre section summary table tbody td tfoot th thead tr ul
     xmp"""
 )
 # Inline elements with a Markdown rendering; other inline elements are transparent.
-_INLINE_FORMAT_TAGS = _words("a b strong i em cite dfn var code tt kbd samp img br del s strike")
-_CONTAINER_TAGS = _BLOCK_TAGS - _words(
+_INLINE_FORMAT_TAGS = word_set("a b strong i em cite dfn var code tt kbd samp img br del s strike")
+_CONTAINER_TAGS = _BLOCK_TAGS - word_set(
     "h1 h2 h3 h4 h5 h6 pre listing xmp plaintext table ul ol menu dir blockquote hr"
 )
-_CODE_TAGS = _words("code tt kbd samp")
-_PRE_TAGS = _words("pre listing xmp plaintext")
+_CODE_TAGS = word_set("code tt kbd samp")
+_PRE_TAGS = word_set("pre listing xmp plaintext")
 
 # Never content.
-_DROP_TAGS = _words(
+_DROP_TAGS = word_set(
     """nav footer script style noscript form template svg iframe frame frameset object embed
     canvas audio video map button input select option textarea dialog head title meta link
     base"""
 )
-_DROP_ROLES = _words("navigation banner contentinfo search menu menubar toolbar dialog alertdialog")
-_DROP_CLASSES = _words(
+_DROP_ROLES = word_set(
+    "navigation banner contentinfo search menu menubar toolbar dialog alertdialog"
+)
+_DROP_CLASSES = word_set(
     """sphinxsidebar sphinxsidebarwrapper related navheader navfooter footer headerlink
     header-anchor anchorjs-link anchor-link hash-link heading-anchor md-sidebar md-header
     md-footer md-tabs md-nav md-search md-source-file md-content__button md-dialog md-top
@@ -64,17 +62,17 @@ _DROP_CLASSES = _words(
     theme-toggle-container copybutton copy-button navbar pagination pager cookie-banner"""
 )
 # A table of contents is navigation when it is mostly links.
-_TOC_CLASSES = _words(
+_TOC_CLASSES = word_set(
     """toc table-of-contents contents localtoc list-of-tables list-of-figures list-of-examples
     list-of-procedures"""
 )
-_TOC_IDS = _words("toc TOC table-of-contents contents")
+_TOC_IDS = word_set("toc TOC table-of-contents contents")
 # <aside>s that hold content rather than page furniture (docutils >= 0.18 uses them).
-_CONTENT_ASIDE_CLASSES = _words(
+_CONTENT_ASIDE_CLASSES = word_set(
     "footnote footnote-list citation citation-list topic admonition note tip warning"
 )
 # Elements whose id is the anchor of the heading that starts them.
-_SECTION_CLASSES = _words(
+_SECTION_CLASSES = word_set(
     """section sect1 sect2 sect3 sect4 sect5 simplesect chapter appendix preface part
     refsect1 refsect2 refsect3 refsection"""
 )
@@ -91,7 +89,7 @@ _HAS_BLOCK_CONTENT = etree.XPath(
     "boolean(.//td//pre|.//td//table|.//td//h1|.//td//h2|.//td//h3"
     f"|.//td//div[{_has_class('fragment')}])"
 )
-_LIST_TAGS = _words("ul ol")
+_LIST_TAGS = word_set("ul ol")
 _GRID_COLUMNS = {"two-column-summary": 2, "three-column-summary": 3, "four-column-summary": 4}
 # Class names with these stems are page furniture whatever the theme: feedback widgets, "last
 # modified" lines, search results, page metadata bars.
@@ -110,7 +108,7 @@ def _furniture_class(name: str) -> bool:
     return _FURNITURE_CLASS(_CAMEL.sub("-", name).lower()) is not None
 
 
-_NAV_BLOCK_TAGS = _words("div p ul ol table section center")
+_NAV_BLOCK_TAGS = word_set("div p ul ol table section center")
 # A previous/next link: an arrow before or after it, or the word alone ("Next", "Previous:
 # Install", "Up"), not a sentence that starts with it ("Next steps").
 _ARROWS = "\u00ab\u2039\u2190<\u00bb\u203a\u2192>"
@@ -162,7 +160,6 @@ _PRE_JUNK = re.compile(
 _GUTTER_CLASSES = frozenset(
     ("ln", "lnt", "lineno", "linenos", "line-number", "line-numbers", "gutter", "sr-only")
 )
-_DISPLAY_NONE = re.compile(r"display\s*:\s*none", re.IGNORECASE).search
 _LINE_BREAK = "\ue000"  # stands for <br> until whitespace is collapsed
 _BREAKS = re.compile(" ?(?:\ue000 ?)+")
 _NOT_A_WORD = re.compile(r"(?<!\S)[^\w\s]+(?!\S)").findall
@@ -186,9 +183,12 @@ def render_content(
     caller keeps those elements alive while this runs.
     """
     renderer = Renderer(
-        resolve, keep_headers=main.tag not in ("body", "html"), failures=failures, dropped=dropped
+        resolve,
+        keep_headers=main.tag not in ("body", "html"),
+        failures=failures,
+        dropped=dropped,
+        heading_ahead=bool(_HAS_HEADING(main)),
     )
-    renderer._heading_ahead = bool(_HAS_HEADING(main))
     blocks: list = []
     try:
         renderer.container(main, blocks, 0)
@@ -230,12 +230,13 @@ class Renderer:
         keep_headers: bool,
         failures: FailureCounter,
         dropped: frozenset[int] = frozenset(),
+        heading_ahead: bool = False,
     ) -> None:
         self._resolve = resolve
         self._keep_headers = keep_headers
         self._failures = failures
         self._dropped = dropped
-        self._heading_ahead = False  # the main content has a heading somewhere
+        self._heading_ahead = heading_ahead  # the main content has a heading somewhere
         self.headings: list[Heading] = []
 
     # -- what to skip ---------------------------------------------------------------------
@@ -270,11 +271,8 @@ class Renderer:
                 if value in _DROP_ROLES:
                     return True
                 toc = toc or value == "doc-toc"
-            elif name == "hidden" or (name == "aria-hidden" and value == "true"):
-                if el.get("role") != "tabpanel":  # an inactive tab (npm / conda): content
-                    return True
-            elif name == "style":
-                if "none" in value and _DISPLAY_NONE(value):
+            elif name in ("hidden", "aria-hidden", "style"):
+                if is_hidden(el):
                     return True
             elif name == "id":
                 toc = toc or value in _TOC_IDS
@@ -446,22 +444,7 @@ class Renderer:
 
     def _code(self, el, out: list) -> None:
         code = _code_text(el).replace("\r\n", "\n").replace("\r", "\n")
-        lines = [line.rstrip() for line in code.split("\n")]
-        while lines and not lines[0]:
-            del lines[0]
-        while lines and not lines[-1]:
-            lines.pop()
-        if not lines:
-            return
-        code = "\n".join(lines)
-        fence = "```"
-        while fence in code:
-            fence += "`"
-        text_lines: list[str] = []
-        for line in lines:  # in the plain text, runs of blank lines become one
-            if line or (text_lines and text_lines[-1]):
-                text_lines.append(line)
-        out.append(("code", f"{fence}{_code_language(el)}\n{code}\n{fence}", "\n".join(text_lines)))
+        _emit_code([line.rstrip() for line in code.split("\n")], _code_language(el), out)
 
     def _list(self, el, ordered: bool, out: list, depth: int) -> None:
         number = 1
@@ -558,17 +541,7 @@ class Renderer:
             for line in el
             if line.tag.__class__ is str and "line" in (line.get("class") or "").split()
         ]
-        while lines and not lines[0]:
-            del lines[0]
-        while lines and not lines[-1]:
-            lines.pop()
-        if not lines:
-            return
-        code = "\n".join(lines)
-        fence = "```"
-        while fence in code:
-            fence += "`"
-        out.append(("code", f"{fence}\n{code}\n{fence}", code))
+        _emit_code(lines, "", out)
 
     def _span(self, cell, name: str) -> int:
         """The cell's colspan or rowspan (``name``): 1 to 100, 1 if it is not a number."""
@@ -662,6 +635,26 @@ class Renderer:
         if tag in _BLOCK_TAGS:
             md.append(" ")
             tx.append(" ")
+
+
+def _emit_code(lines: list[str], language: str, out: list) -> None:
+    """A fenced code block of these lines (blank ones at either end dropped), fenced with more
+    backticks than the code holds; in the plain text, runs of blank lines become one."""
+    while lines and not lines[0]:
+        del lines[0]
+    while lines and not lines[-1]:
+        lines.pop()
+    if not lines:
+        return
+    code = "\n".join(lines)
+    fence = "```"
+    while fence in code:
+        fence += "`"
+    text_lines: list[str] = []
+    for line in lines:
+        if line or (text_lines and text_lines[-1]):
+            text_lines.append(line)
+    out.append(("code", f"{fence}{language}\n{code}\n{fence}", "\n".join(text_lines)))
 
 
 def _emit_table(rows: list[list[tuple[str, str]]], header: bool, out: list) -> None:
@@ -906,11 +899,7 @@ def _link_share(el: etree._Element) -> float:
 
 
 def _mostly_links(el: etree._Element) -> bool:
-    total = len("".join(text_of(el).split()))
-    if not total:
-        return True
-    linked = sum(len("".join(text_of(a).split())) for a in el.iter("a"))
-    return linked / total >= 0.5
+    return _link_share(el) >= 0.5
 
 
 def _is_section(el: etree._Element) -> bool:
