@@ -40,17 +40,11 @@ from tests.corpus.markup import (
     Markup,
     build,
     cookie_notice,
+    flat_links,
     nav_items,
     prev_next,
     toc_entries,
 )
-
-
-def _flat(links):
-    for link in links:
-        yield link
-        yield from _flat(link.children)
-
 
 # -- Javadoc ----------------------------------------------------------------------------------
 
@@ -139,7 +133,7 @@ class JavadocMarkup(Markup):
     def child_pages(self, c: ChildPages) -> str:
         cells = '<div class="table-header col-first">Class</div>\n'
         cells += '<div class="table-header col-last">Description</div>\n'
-        for n, link in enumerate(_flat(c.links)):
+        for n, link in enumerate(flat_links(c.links)):
             color = "even-row-color" if n % 2 == 0 else "odd-row-color"
             cells += (
                 f'<div class="col-first {color} class-summary class-summary-tab2"><a '

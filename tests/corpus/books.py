@@ -43,17 +43,11 @@ from tests.corpus.markup import (
     build,
     cookie_notice,
     cookieconsent,
+    flat_links,
     nav_items,
     prev_next,
     toc_entries,
 )
-
-
-def _flat(links):
-    for link in links:
-        yield link
-        yield from _flat(link.children)
-
 
 # -- mdBook -----------------------------------------------------------------------------------
 
@@ -518,7 +512,7 @@ class DocsyMarkup(Markup):
         entries = "".join(
             f'<div class="entry">\n<h5>\n<a href="/docs/{link.href}/">{esc(link.text)}</a>\n'
             f"</h5>\n<p>{esc(link.summary)}</p>\n</div>\n"
-            for link in _flat(c.links)
+            for link in flat_links(c.links)
         )
         return f'<div class="section-index">\n<hr class="panel-line">\n{entries}</div>'
 

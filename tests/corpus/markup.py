@@ -62,6 +62,13 @@ class NavItem:
     current: bool
 
 
+def flat_links(links):
+    """Links and their children, depth first (a nested TOC as one list)."""
+    for link in links:
+        yield link
+        yield from flat_links(link.children)
+
+
 def nav_items(spec: PageSpec, suffix: str = ".html") -> list[NavItem]:
     """The site's global navigation: the guide's pages, then pages the corpus never renders."""
     items = [NavItem(p.title, p.slug + suffix, p.slug == spec.slug) for p in PAGES]
