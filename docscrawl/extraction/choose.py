@@ -129,7 +129,7 @@ def choose_main(
         # The markup names a region without the page's title: a sidebar marked role=main or
         # class=content, cards marked <article>. The next rule, or the text itself, decides.
     for body in root.iter("body"):
-        region = densest_region(body)
+        region = densest_region(body, heading)
         if region is not body:
             return region, "density"
         # "body": regions the text could not be told apart in; "page": a plain page with no
@@ -178,13 +178,16 @@ def _known_candidates(
 
 def page_heading(root: etree._Element) -> etree._Element | None:
     """The page's own <h1>: one that starts the <title> ("Install - Acme Docs"), else one the
-    title holds, else the first; never one in the page's furniture or a logo link."""
+    title holds, else the first; never one in the page's furniture or a logo link. Doxygen's
+    ``div.headertitle`` is its <h1>."""
     title_element = next(root.iter("title"), None)
     title = " ".join(text_of(title_element).split()).casefold() if title_element is not None else ""
     starts: etree._Element | None = None
     within: etree._Element | None = None
     first: etree._Element | None = None
-    for h1 in root.iter("h1"):
+    for h1 in root.iter("h1", "div"):
+        if h1.tag == "div" and "headertitle" not in (h1.get("class") or ""):
+            continue
         text = " ".join(text_of(h1).split()).strip("¶#§ ").casefold()
         if not text or _in_furniture(h1) or _is_logo(h1, text):
             continue

@@ -70,10 +70,12 @@ class TextCounts:
         return self.links.get(id(el), 0) / text if text else 1.0
 
 
-def densest_region(body: etree._Element) -> etree._Element:
-    """The element under ``body`` that holds its main content (``body`` itself if none does)."""
+def densest_region(body: etree._Element, heading: etree._Element | None) -> etree._Element:
+    """The element under ``body`` that holds its main content (``body`` itself if none does);
+    ``heading`` is the page's own title (choose.page_heading), if it has one."""
     counts = TextCounts(body)
-    heading = _content_heading(body, counts)
+    if heading is not None and counts.text.get(id(heading), 0) == 0:
+        heading = None  # inside something the renderer drops (a header, hidden): not a guide
     current = body
     while True:
         children = [
@@ -107,19 +109,6 @@ def _outside_table(el: etree._Element) -> etree._Element:
 def has_regions(body: etree._Element) -> bool:
     """Whether the body is laid out in regions (divs, tables...) rather than plain blocks."""
     return any(child.tag.__class__ is str and child.tag in _REGIONS for child in body)
-
-
-def _content_heading(body: etree._Element, counts: TextCounts) -> etree._Element | None:
-    """The page's own title: the first h1 that is not a logo link and not in skipped chrome
-    (or Doxygen's ``div.headertitle``, which is its h1)."""
-    for el in body.iter("h1", "div"):
-        if el.tag == "div" and "headertitle" not in (el.get("class") or ""):
-            continue
-        if counts.text.get(id(el), 0) == 0:
-            continue  # empty, or inside a header/nav the renderer drops
-        if counts.link_density(el) < _LINK_DENSE:
-            return el
-    return None
 
 
 def _holder(children: list[etree._Element], heading: etree._Element) -> etree._Element | None:
