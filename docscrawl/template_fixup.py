@@ -38,7 +38,8 @@ def fix_up_pages(job_id: int, fixes: dict[str, list[Block]]) -> int:
                 ).where((Page.job == job_id) & (Page.url << chunk))
                 resplit = []
                 for page_id, url, markdown, text, title, headings in query.tuples():
-                    new_markdown, fixed = remove_from(markdown, text, fixes[url])
+                    fixed = remove_from(markdown, text, fixes[url])
+                    new_markdown = fixed.markdown
                     if new_markdown == markdown and fixed.text == text:
                         continue
                     Page.update(

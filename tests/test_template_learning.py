@@ -127,8 +127,8 @@ def test_a_block_on_most_pages_is_dropped_from_later_pages_and_listed_for_earlie
     assert "Version 3.2" not in stored["p5"].text and "Unique text 5." in stored["p5"].text
     fixes = learner.pages_to_fix()
     assert set(fixes) == {"p0", "p1", "p2"}
-    markdown, fixed = remove_from(stored["p0"].markdown, stored["p0"].text, fixes["p0"])
-    assert markdown == "# T\n\nUnique text 0." and fixed.text == "T\nUnique text 0."
+    fixed = remove_from(stored["p0"].markdown, stored["p0"].text, fixes["p0"])
+    assert fixed.markdown == "# T\n\nUnique text 0." and fixed.text == "T\nUnique text 0."
     assert fixed.word_count == 4
 
 

@@ -134,10 +134,10 @@ class TemplateLearner:
         return fixes
 
 
-def remove_from(markdown: str, text: str, blocks: Iterable[Block]) -> tuple[str, ExtractedPage]:
+def remove_from(markdown: str, text: str, blocks: Iterable[Block]) -> ExtractedPage:
     """A stored page's Markdown and text without the given whole blocks.
 
-    Returns the new Markdown and a page holding the new text, word count and content hash.
+    Returns a page holding the new Markdown, text, word count and content hash.
     Blocks are matched whole (between blank lines in the Markdown, between lines in the text),
     so a sentence that merely contains a template block's words is left alone.
     """
@@ -150,7 +150,7 @@ def remove_from(markdown: str, text: str, blocks: Iterable[Block]) -> tuple[str,
     page = ExtractedPage()
     page.markdown = padded_md.strip("\n")
     set_text(page, padded_text.strip("\n"))
-    return page.markdown, page
+    return page
 
 
 def _replace_all(text: str, old: str, new: str) -> str:
