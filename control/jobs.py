@@ -164,7 +164,10 @@ def reconcile(
     decides. Jobs nobody can vouch for stay as they are.
     """
     if jobs is None:
-        jobs = Job.select().where(Job.status << models.ACTIVE_STATUSES)
+        # Read to the end first: a SELECT still being stepped keeps a read snapshot open, and a
+        # write from inside it fails at once with "database is locked" (SQLITE_BUSY_SNAPSHOT,
+        # no busy wait) when a crawl has written meanwhile.
+        jobs = list(Job.select().where(Job.status << models.ACTIVE_STATUSES))
     results = []
     for job in jobs:
         if job.status not in models.ACTIVE_STATUSES:
