@@ -8,17 +8,24 @@ transition the table does not allow, such as ``completed -> running`` or a secon
 refused and logged, and nothing is written: so when a cancel races the crawl's own finish,
 exactly one outcome wins.
 
+A transition a user cares about (a start, a resume, a run's end) also writes its event to the
+outbox (``models.JobEvent``) in the same transaction: ``docscrawl serve`` delivers it to the
+webhooks, and an event is never lost, nor raised for a change that was not written.
+
 The store is the only truth: nothing here keeps state in memory. It knows neither click nor
 Scrapyd nor Scrapy; ``docscrawl/`` and ``control/`` both import it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
+
+import peewee
 
 from docscrawl import models
 from docscrawl.models import (
@@ -27,6 +34,7 @@ from docscrawl.models import (
     CANCELLING,
     COMPLETED,
     FAILED,
+    FINISHED_STATUSES,
     PENDING,
     RUNNING,
     STATUSES,
@@ -329,6 +337,66 @@ def add_stored(
         Job.update(changes).where(Job.id == job_id).execute()
 
 
+# --- the outbox ----------------------------------------------------------------------------------
+
+
+def event_name(event: str, before: str, after: str) -> str | None:
+    """The webhook event a transition raises, if any: one per transition a user cares about.
+
+    A run has exactly one terminal event: the move out of an active status. Force-marking a
+    job that had already ended (``completed -> cancelled``) ends no run, so it raises none.
+    """
+    if event == START and before == PENDING and after == RUNNING:
+        return "job.started"
+    if event == RESUME and after == PENDING:
+        return "job.resumed"
+    if before in ACTIVE_STATUSES and after in FINISHED_STATUSES:
+        return f"job.{after}"
+    return None
+
+
+def snapshot(job: Job) -> dict[str, Any]:
+    """The job's row as JSON (times as ISO strings): what an event carries of the job."""
+    values = {}
+    for name, field in Job._meta.fields.items():
+        value = getattr(job, field.column_name if name == "client" else name)
+        values[field.column_name] = value.isoformat() if isinstance(value, dt.datetime) else value
+    return values
+
+
+def from_snapshot(values: dict[str, Any]) -> Job:
+    """The job as an event's snapshot recorded it (not saved; its client is loaded on use)."""
+    fields = Job._meta.fields
+    row = {}
+    for name, field in fields.items():
+        value = values.get(field.column_name)
+        if isinstance(field, peewee.DateTimeField) and isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        row[field.column_name if name == "client" else name] = value
+    return Job(**row)
+
+
+# A job's progress samples: one per heartbeat at first, then further apart, so that a job of
+# any length keeps a few hundred (the spacing grows with the job's age).
+SAMPLE_SPACING_SHARE = 1 / 200
+
+
+def _sample(job: Job) -> None:
+    now = models.utcnow()
+    last = (
+        models.JobSample.select(models.JobSample.at)
+        .where(models.JobSample.job == job.id)
+        .order_by(models.JobSample.at.desc())
+        .limit(1)
+        .scalar()
+    )
+    age = (now - (job.started_at or now)).total_seconds()
+    if last is not None and (now - last).total_seconds() < age * SAMPLE_SPACING_SHARE:
+        return
+    models.JobSample.create(job=job.id, at=now, pages=job.pages, errors=job.errors,
+                            queued=job.queued)  # fmt: skip
+
+
 def _transition(
     job_id: int,
     event: str,
@@ -361,6 +429,12 @@ def _transition(
         hook = (after or {}).get(status)
         if hook is not None:
             hook(Job.get_by_id(job_id))
+        name = event_name(event, before, status)
+        if name is not None:
+            job = Job.get_by_id(job_id)
+            models.JobEvent.create(job=job_id, event=name, status=status, snapshot=snapshot(job))
+        if event == HEARTBEAT:
+            _sample(Job.get_by_id(job_id))
     if status != before:
         logger.debug("Job %s: %s, %s -> %s", job_id, event, before, status)
     return Change(job_id, event, before, status, applied=True)

@@ -25,7 +25,7 @@ from docscrawl import redact
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 
 # Job statuses. ACTIVE ones have (or are about to have) a live process.
 PENDING = "pending"
@@ -95,7 +95,9 @@ class Job(BaseModel):
     client = peewee.ForeignKeyField(Client, backref="jobs", on_delete="CASCADE")
     url = peewee.TextField()
     status = peewee.CharField(default=PENDING, index=True)
-    mode = peewee.CharField(default="sync")  # "sync" (foreground CLI) or "scrapyd"
+    # "sync" (a foreground CLI crawl), "scrapyd", or "local" (a crawl process `docscrawl serve`
+    # started, watches and reaps)
+    mode = peewee.CharField(default="sync")
     max_pages = peewee.IntegerField(null=True)
     max_depth = peewee.IntegerField(null=True)
     settings = JSONField(default=dict)  # the -s overrides the job was started with
@@ -263,7 +265,98 @@ class PageSection(BaseModel):
 
 SECTION_LEVELS = ("lvl0", "lvl1", "lvl2", "lvl3", "lvl4", "lvl5", "lvl6")
 
-MODELS = [StoreMeta, Client, Job, Page, CrawlError, FrontierRequest, JobPage, PageSection]
+
+# The webhook events a job's transitions raise (docscrawl.job_state writes them).
+JOB_EVENTS = ("job.started", "job.completed", "job.failed", "job.cancelled", "job.resumed")
+
+
+class JobEvent(BaseModel):
+    """The outbox: one event a job's status change raised, written in the transaction that
+    made the change, so an event is never lost and never raised without the change.
+
+    ``snapshot`` is the job's row as the transition left it (docscrawl.job_state.snapshot);
+    the server builds the webhook body (the `status --json` object) from it.
+    """
+
+    job = peewee.ForeignKeyField(Job, backref="events", on_delete="CASCADE")
+    event = peewee.CharField()
+    status = peewee.CharField()
+    snapshot = JSONField(default=dict)
+    created_at = peewee.DateTimeField(default=utcnow, index=True)
+
+    class Meta:
+        table_name = "job_event"
+
+
+class Webhook(BaseModel):
+    """A URL that receives job events: every job's (client NULL) or one client's.
+
+    A server's ``--webhook`` URLs are recorded here too, so that an event raised while the
+    server was down is delivered to them when it starts again: a webhook receives the events
+    raised since it was first configured.
+    """
+
+    url = peewee.TextField()
+    client = peewee.ForeignKeyField(Client, backref="webhooks", null=True, on_delete="CASCADE")
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("url", "client"), True),)
+
+
+PENDING_DELIVERY = "pending"
+DELIVERED = "delivered"
+GAVE_UP = "gave_up"
+
+
+class WebhookDelivery(BaseModel):
+    """One event's delivery to one webhook: its state, attempts and when to try again."""
+
+    event = peewee.ForeignKeyField(JobEvent, backref="deliveries", on_delete="CASCADE")
+    webhook = peewee.ForeignKeyField(Webhook, backref="deliveries", on_delete="CASCADE")
+    state = peewee.CharField(default=PENDING_DELIVERY, index=True)
+    attempts = peewee.IntegerField(default=0)
+    next_attempt_at = peewee.DateTimeField(default=utcnow)
+    delivered_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "webhook_delivery"
+        indexes = ((("event", "webhook"), True),)
+
+
+class DeliveryAttempt(BaseModel):
+    """One HTTP attempt at a delivery: what the receiver answered, or why it could not."""
+
+    delivery = peewee.ForeignKeyField(WebhookDelivery, backref="attempt_log", on_delete="CASCADE")
+    attempted_at = peewee.DateTimeField(default=utcnow)
+    status_code = peewee.IntegerField(null=True)
+    error = peewee.TextField(null=True)
+    duration_ms = peewee.IntegerField(default=0)
+
+    class Meta:
+        table_name = "delivery_attempt"
+
+
+class JobSample(BaseModel):
+    """A point of a job's progress over time, from its heartbeats (the dashboard's chart).
+
+    Kept small: samples are spaced further apart the longer a job runs (job_state.heartbeat).
+    """
+
+    job = peewee.ForeignKeyField(Job, backref="samples", on_delete="CASCADE", index=False)
+    at = peewee.DateTimeField(default=utcnow)
+    pages = peewee.IntegerField()
+    errors = peewee.IntegerField()
+    queued = peewee.IntegerField()
+
+    class Meta:
+        table_name = "job_sample"
+        indexes = ((("job", "at"), False),)
+
+
+SERVER_MODELS = [JobEvent, Webhook, WebhookDelivery, DeliveryAttempt, JobSample]
+MODELS = [StoreMeta, Client, Job, Page, CrawlError, FrontierRequest, JobPage, PageSection,
+          *SERVER_MODELS]  # fmt: skip
 
 
 def _add_frontier(db: peewee.Database) -> None:
@@ -319,6 +412,10 @@ def _add_audit_and_sections(db: peewee.Database) -> None:
         last = chunk[-1][0]
 
 
+def _add_events_and_samples(db: peewee.Database) -> None:
+    db.create_tables(SERVER_MODELS, safe=True)
+
+
 # Schema migrations: version -> function(db) that brings version-1 to version. Version 1 is the
 # initial schema, created from the models. Append here; never edit a released step.
 MIGRATIONS: dict[int, Any] = {
@@ -327,6 +424,7 @@ MIGRATIONS: dict[int, Any] = {
     4: _add_ledger_kinds,
     5: _add_extraction_failures,
     6: _add_audit_and_sections,
+    7: _add_events_and_samples,
 }
 
 
