@@ -125,18 +125,10 @@ def parse_settings(ctx: click.Context, param: click.Parameter, values: tuple[str
         if not sep or not key.strip():
             raise click.BadParameter(f"{value!r} is not KEY=VALUE", ctx=ctx, param=param)
         settings[key.strip()] = setting
-    if "DOCSCRAWL_DB" in settings:
-        raise click.BadParameter(
-            "give the store with --db, not -s DOCSCRAWL_DB", ctx=ctx, param=param
-        )
-    if settings:
-        from docscrawl.runner import check_settings
-
-        try:
-            check_settings(settings)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), ctx=ctx, param=param) from exc
-    return settings
+    try:
+        return validation.validate_settings(settings)
+    except InvalidRequest as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from exc
 
 
 def check_share(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
@@ -698,3 +690,13 @@ def diff(
         f"Job {old} -> job {new}: {len(result.added)} added, {len(result.removed)} removed, "
         f"{len(result.changed)} changed, {result.unchanged} unchanged."
     )
+
+
+# Commands kept in modules of their own (they import this module's helpers).
+from control.serve_cli import serve  # noqa: E402
+
+main.add_command(serve)
+
+from control.webhook_cli import webhook  # noqa: E402
+
+main.add_command(webhook)

@@ -23,6 +23,10 @@ class InvalidRequest(DocscrawlError):
     """The request cannot be carried out as asked (bad URL, bad setting)."""
 
 
+class JobInWrongState(InvalidRequest):
+    """The job's status does not allow the operation (resume a running or completed job)."""
+
+
 class ScrapydUnavailable(DocscrawlError):
     """Scrapyd cannot be reached, timed out, or answered something that is not its API."""
 

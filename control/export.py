@@ -66,6 +66,16 @@ def export_pages(
         raise InvalidRequest(f"The export format {fmt!r} is not one of {', '.join(FORMATS)}.")
     if not out:
         raise InvalidRequest("The export needs an output path (or - for stdout).")
+    where, slug = pages_where(client_slug=client_slug, job_id=job_id)
+    if fmt == "markdown":
+        return _export_markdown(where, slug, job_id, out)
+    if fmt == "sections":
+        return _export_sections(where, slug, job_id, out)
+    return _export_table(where, slug, job_id, fmt, out)
+
+
+def pages_where(*, client_slug: str | None = None, job_id: int | None = None) -> tuple[Any, str]:
+    """Which pages belong to a job (every page it saw) or a client, and the client's slug."""
     if job_id is not None:
         job = Job.get_or_none(Job.id == job_id)
         if job is None:
@@ -76,20 +86,13 @@ def export_pages(
         seen = JobPage.select(JobPage.page).where(
             (JobPage.job == job.id) & (JobPage.change != models.REMOVED)
         )
-        where = (Page.job == job.id) | Page.id.in_(seen)
-    else:
-        client = Client.get_or_none(Client.slug == client_slug)
-        if client is None:
-            raise InvalidRequest(
-                f"There is no client {client_slug!r}; `docscrawl list` shows the clients."
-            )
-        slug = client.slug
-        where = Page.client == client.id
-    if fmt == "markdown":
-        return _export_markdown(where, slug, job_id, out)
-    if fmt == "sections":
-        return _export_sections(where, slug, job_id, out)
-    return _export_table(where, slug, job_id, fmt, out)
+        return (Page.job == job.id) | Page.id.in_(seen), slug
+    client = Client.get_or_none(Client.slug == client_slug)
+    if client is None:
+        raise InvalidRequest(
+            f"There is no client {client_slug!r}; `docscrawl list` shows the clients."
+        )
+    return Page.client == client.id, client.slug
 
 
 def page_record(row: dict[str, Any], client: str) -> dict[str, Any]:

@@ -16,8 +16,8 @@ import psutil
 from control import environment, processes
 from control.exceptions import (
     DocscrawlError,
-    InvalidRequest,
     JobAlreadyFinished,
+    JobInWrongState,
     ScrapydUnavailable,
     StoreUnavailable,
     UnknownJob,
@@ -102,13 +102,24 @@ def get_job(job_id: int) -> Job:
     return job
 
 
-def list_jobs(status: str | None = None, client_slug: str | None = None) -> list[Job]:
-    """Jobs, newest first, optionally of one status or one client."""
+def list_jobs(
+    status: str | None = None,
+    client_slug: str | None = None,
+    *,
+    limit: int | None = None,
+    before: int | None = None,
+) -> list[Job]:
+    """Jobs, newest first, optionally of one status or one client; a page of them with
+    ``limit`` and ``before`` (only jobs with a smaller id)."""
     query = Job.select(Job, models.Client).join(models.Client).order_by(Job.id.desc())
     if status:
         query = query.where(Job.status == status)
     if client_slug:
         query = query.where(models.Client.slug == client_slug)
+    if before is not None:
+        query = query.where(Job.id < before)
+    if limit is not None:
+        query = query.limit(limit)
     return list(query)
 
 
@@ -398,16 +409,16 @@ def begin_resume(job_id: int, *, mode: str, probes: Iterable[LivenessProbe] = ()
     reconcile([job], probes)  # a job whose process died is failed, hence resumable
     job = get_job(job_id)
     if job.status == models.COMPLETED:
-        raise InvalidRequest(f"Job {job.id} is completed; there is nothing left to resume.")
+        raise JobInWrongState(f"Job {job.id} is completed; there is nothing left to resume.")
     if job.status in models.ACTIVE_STATUSES:
-        raise InvalidRequest(
+        raise JobInWrongState(
             f"Job {job.id} is {job.status}; only a cancelled or failed job can be resumed."
         )
     change = job_state.resume(
         job.id, mode=mode, process=_this_process() if mode == "sync" else None
     )
     if not change.applied:
-        raise InvalidRequest(f"Job {job.id} is already being resumed.")
+        raise JobInWrongState(f"Job {job.id} is already being resumed.")
     return get_job(job.id)
 
 

@@ -31,3 +31,32 @@ def validate_url(url: str) -> str:
             "e.g. https://docs.example.com/."
         )
     return url
+
+
+# The largest id or count SQLite and PostgreSQL store as an integer.
+MAX_INTEGER = 2**63 - 1
+
+
+def validate_settings(settings: dict[str, str]) -> dict[str, str]:
+    """Scrapy settings for a crawl (`crawl -s KEY=VALUE`), or InvalidRequest in a sentence."""
+    if "DOCSCRAWL_DB" in settings:
+        raise InvalidRequest("give the store with --db, not -s DOCSCRAWL_DB")
+    if settings:
+        from docscrawl.runner import check_settings
+
+        try:
+            check_settings(settings)
+        except ValueError as exc:
+            raise InvalidRequest(str(exc)) from exc
+    return settings
+
+
+def validate_limits(max_pages: int | None, max_depth: int | None) -> None:
+    """--max-pages (at least 1) and --max-depth (at least 0), or InvalidRequest."""
+    for name, value, least in (("max_pages", max_pages, 1), ("max_depth", max_depth, 0)):
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise InvalidRequest(f"{name} must be a whole number, not {value!r}.")
+        if not least <= value <= MAX_INTEGER:
+            raise InvalidRequest(f"{name} must be a whole number of at least {least}.")

@@ -176,13 +176,16 @@ def assign(
     log_url: str,
     node: str | None = None,
     scrapyd_job_id: str | None = None,
+    process: Mapping[str, Any] | None = None,
 ) -> Change:
     """Record where a job that has not started will run, and where its log goes.
 
     Given a node, it is being handed to Scrapyd: ``heartbeat_at`` becomes the hand-over time,
-    from which reconcile's grace for a job Scrapyd does not list yet counts.
+    from which reconcile's grace for a job Scrapyd does not list yet counts. Given a process
+    (pid, process_started_at, node), that process was started for it (`docscrawl serve`'s
+    local crawls): a cancel can signal it, and reconcile can tell when it is gone.
     """
-    fields: dict[str, Any] = {"log_url": log_url}
+    fields: dict[str, Any] = {"log_url": log_url, **(process or {})}
     if node is not None:
         fields.update(node=node, scrapyd_job_id=scrapyd_job_id, heartbeat_at=models.utcnow())
     return _transition(job_id, ASSIGN, lambda job: (job.status, fields))
@@ -381,9 +384,14 @@ def from_snapshot(values: dict[str, Any]) -> Job:
 SAMPLE_SPACING_SHARE = 1 / 200
 
 
-def _sample(job: Job) -> None:
+FINISHED_EVENTS = frozenset(f"job.{status}" for status in FINISHED_STATUSES)
+
+
+def _sample(job: Job, last: bool = False) -> None:
+    """Record the job's counters now, unless the previous sample is too recent (the last one,
+    at the job's end, is always recorded)."""
     now = models.utcnow()
-    last = (
+    previous = (
         models.JobSample.select(models.JobSample.at)
         .where(models.JobSample.job == job.id)
         .order_by(models.JobSample.at.desc())
@@ -391,8 +399,9 @@ def _sample(job: Job) -> None:
         .scalar()
     )
     age = (now - (job.started_at or now)).total_seconds()
-    if last is not None and (now - last).total_seconds() < age * SAMPLE_SPACING_SHARE:
-        return
+    if previous is not None and not last:
+        if (now - previous).total_seconds() < age * SAMPLE_SPACING_SHARE:
+            return
     models.JobSample.create(job=job.id, at=now, pages=job.pages, errors=job.errors,
                             queued=job.queued)  # fmt: skip
 
@@ -433,8 +442,8 @@ def _transition(
         if name is not None:
             job = Job.get_by_id(job_id)
             models.JobEvent.create(job=job_id, event=name, status=status, snapshot=snapshot(job))
-        if event == HEARTBEAT:
-            _sample(Job.get_by_id(job_id))
+        if event in (START, HEARTBEAT) or name in FINISHED_EVENTS:
+            _sample(Job.get_by_id(job_id), last=name in FINISHED_EVENTS)
     if status != before:
         logger.debug("Job %s: %s, %s -> %s", job_id, event, before, status)
     return Change(job_id, event, before, status, applied=True)
