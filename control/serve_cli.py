@@ -126,7 +126,7 @@ def serve(
     click.echo(f"Log in: {base}/?token={token}")
     click.echo(f"The API token: {token_source}; the API's documentation: {base}/api/docs")
     hooks = f"{len(webhooks)} webhook{'s' if len(webhooks) != 1 else ''}"
-    click.echo(f"Webhooks: {hooks}, and the per-client ones (`docscrawl webhook list`). {key_source}")
+    click.echo(f"Webhooks: {hooks}, and per-client ones (`docscrawl webhook list`). {key_source}")
     sys.stdout.flush()
     config = uvicorn.Config(
         app,

@@ -399,9 +399,11 @@ def _sample(job: Job, last: bool = False) -> None:
         .scalar()
     )
     age = (now - (job.started_at or now)).total_seconds()
-    if previous is not None and not last:
-        if (now - previous).total_seconds() < age * SAMPLE_SPACING_SHARE:
-            return
+    too_soon = (
+        previous is not None and (now - previous).total_seconds() < age * SAMPLE_SPACING_SHARE
+    )
+    if too_soon and not last:
+        return
     models.JobSample.create(job=job.id, at=now, pages=job.pages, errors=job.errors,
                             queued=job.queued)  # fmt: skip
 

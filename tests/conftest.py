@@ -190,3 +190,31 @@ def scrapyd_factory(tmp_path: Path) -> Iterator[Callable[..., ScrapydServer]]:
 @pytest.fixture
 def scrapyd(scrapyd_factory) -> ScrapydServer:
     return scrapyd_factory()
+
+
+# --- docscrawl serve -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def server_factory(
+    store: Store, tmp_path: Path
+) -> Iterator[Callable[..., support.DocscrawlServer]]:
+    """Start `docscrawl serve` on a free port against the test's store; every one started is
+    stopped (Ctrl+C) at the end, with the local crawls it started."""
+    started: list[support.DocscrawlServer] = []
+
+    def make(*args: str, **kwargs) -> support.DocscrawlServer:
+        server = support.start_server(store.path, tmp_path, *args, **kwargs)
+        started.append(server)
+        return server
+
+    yield make
+    for server in started:
+        server.stop()
+    for server in started:
+        server.stop_crawls(store.path)
+
+
+@pytest.fixture
+def server(server_factory) -> support.DocscrawlServer:
+    return server_factory()

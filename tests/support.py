@@ -185,3 +185,102 @@ def serve_directory(root: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=10)
+
+
+# --- docscrawl serve -----------------------------------------------------------------------------
+
+
+@dataclass
+class DocscrawlServer:
+    """A `docscrawl serve` process started by a test: its base URL, token and output."""
+
+    url: str
+    token: str
+    process: subprocess.Popen
+    output: Path
+    crawl_pids: list[int] = field(default_factory=list)
+
+    @property
+    def login_link(self) -> str:
+        return f"{self.url}/?token={self.token}"
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def api(self, method: str, path: str, **kwargs) -> requests.Response:
+        """One API request with the token."""
+        kwargs.setdefault("timeout", 30)
+        return requests.request(method, self.url + path, headers=self.headers(), **kwargs)
+
+    def log(self) -> str:
+        return self.output.read_text(errors="replace")
+
+    def stop(self, sig: int = signal.SIGINT, timeout: float = 20) -> int:
+        """Stop the server (Ctrl+C by default) and wait for it; its exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        return self.process.returncode
+
+    def stop_crawls(self, store_path: Path) -> None:
+        """Kill the local crawl processes this server started that still run (by the pids the
+        store records for its jobs): a test leaves nothing behind."""
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(store_path)) as db:
+            rows = db.execute(
+                "SELECT pid, process_started_at FROM job WHERE mode = 'local' AND pid IS NOT NULL"
+            ).fetchall()
+        for pid, started in rows:
+            with contextlib.suppress(psutil.NoSuchProcess):
+                process = psutil.Process(pid)
+                if started is None or abs(process.create_time() - started) < 1:
+                    process.kill()
+
+
+def start_server(
+    store: Path,
+    workdir: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    token: str | None = "test-token-0123456789abcdef",
+    timeout: float = 30,
+) -> DocscrawlServer:
+    """Start `docscrawl --db STORE serve --port 0 ARGS` and wait for its login link."""
+    output = workdir / f"serve-{time.monotonic_ns()}.out"
+    environment = {**clean_env(), "SCRAPYD_URL": "http://127.0.0.1:9", **(env or {})}
+    if token is not None:
+        environment["DOCSCRAWL_API_TOKEN"] = token
+    with open(output, "wb") as out:
+        process = subprocess.Popen(
+            [str(BIN / "docscrawl"), "--db", str(store), "serve", "--port", "0", *args],
+            cwd=workdir,
+            env=environment,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+    def login_link() -> str | None:
+        if process.poll() is not None:
+            raise AssertionError(f"docscrawl serve exited: {output.read_text()}")
+        for line in output.read_text(errors="replace").splitlines():
+            if line.startswith("Log in: "):
+                return line.removeprefix("Log in: ").strip()
+        return None
+
+    link = wait_for(login_link, timeout=timeout, interval=0.05)
+    base, _, found_token = link.partition("/?token=")
+    server = DocscrawlServer(base, found_token, process, output)
+
+    def answering() -> bool:
+        try:
+            return requests.get(base + "/api/openapi.json", timeout=2).status_code == 200
+        except requests.RequestException:
+            return False
+
+    wait_for(answering, timeout=timeout, interval=0.05)
+    return server
