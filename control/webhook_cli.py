@@ -31,7 +31,11 @@ def webhook() -> None:
 @click.option("--client", "client_slug", required=True, help="The client (its slug).")
 @pass_session
 def add(session: CommandSession, url: str, client_slug: str) -> None:
-    """Send the events of a client's jobs to URL (from now on), signed."""
+    """Send a client's job events to URL.
+
+    Each event raised from now on is POSTed as JSON, signed (`docscrawl webhook secret`), by
+    `docscrawl serve`; a failed delivery is retried with backoff.
+    """
     hook, created = webhooks.add_webhook(url, client_slug)
     shown = webhooks.mask_credentials(hook.url)
     if created:
@@ -51,7 +55,10 @@ def add(session: CommandSession, url: str, client_slug: str) -> None:
 )
 @pass_session
 def remove(session: CommandSession, url: str, client_slug: str | None) -> None:
-    """Stop sending events to URL, and forget its deliveries."""
+    """Stop sending events to URL.
+
+    Its delivery log goes with it.
+    """
     deliveries = webhooks.remove_webhook(url, client_slug)
     whose = f"{client_slug}'s jobs" if client_slug else "every job (a server's webhook)"
     click.echo(
@@ -69,7 +76,11 @@ def remove(session: CommandSession, url: str, client_slug: str | None) -> None:
 @json_option
 @pass_session
 def list_command(session: CommandSession, as_json: bool) -> None:
-    """List the clients' webhooks and those servers were given, with their deliveries."""
+    """List the webhooks and their deliveries.
+
+    The clients' webhooks, and the URLs servers were given with `serve --webhook` (every job's
+    events), each with its deliveries counted: delivered, pending, given up.
+    """
     found = webhooks.list_webhooks()
     if as_json:
         output.print_json(found)
@@ -96,7 +107,11 @@ def list_command(session: CommandSession, as_json: bool) -> None:
 @webhook.command()
 @pass_session
 def secret(session: CommandSession) -> None:
-    """Print the key the server signs webhook bodies with, when the store keeps it."""
+    """Print the key that signs webhook bodies.
+
+    The key kept in the store (generated the first time it is asked for). A server given
+    DOCSCRAWL_WEBHOOK_SECRET or --webhook-secret-file signs with that key instead.
+    """
     if webhooks.secret_from_environment():
         click.echo(
             f"The key is taken from {webhooks.SECRET_VARIABLE}, not kept in the store; "
@@ -127,7 +142,11 @@ def secret(session: CommandSession) -> None:
 @json_option
 @pass_session
 def deliveries(session: CommandSession, job_id: int | None, limit: int, as_json: bool) -> None:
-    """List webhook deliveries: event, job, URL, state, attempts, last answer."""
+    """List the deliveries and their last answers.
+
+    Newest event first: the event, its job, the URL, the state (pending, delivered, gave_up),
+    the attempts made and the receiver's last answer or the error.
+    """
     log = webhooks.delivery_log(job_id, limit)
     if as_json:
         output.print_json(log)

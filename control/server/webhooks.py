@@ -28,6 +28,7 @@ import os
 import secrets
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
@@ -64,6 +65,7 @@ SECRET_VARIABLE = "DOCSCRAWL_WEBHOOK_SECRET"
 SECRET_KEY = "webhook_secret"  # its StoreMeta key, when the server keeps the key in the store
 SIGNATURE_VERSION = "v1"
 DELIVERY_STATES = (PENDING_DELIVERY, DELIVERED, GAVE_UP)
+JOB_OBJECTS_KEPT = 256  # the dispatcher's cache of events' job objects
 
 
 class WebhookSecretUnavailable(DocscrawlError):
@@ -185,15 +187,22 @@ def secret_from_environment() -> bool:
 # --- bodies --------------------------------------------------------------------------------------
 
 
-def body_for(event: JobEvent, sent_at: dt.datetime | None = None) -> dict[str, Any]:
-    """The JSON body of an event: its id and name, the job as it left it, and when it is sent."""
-    job = job_state.from_snapshot(event.snapshot)
+def body_for(
+    event: JobEvent, sent_at: dt.datetime | None = None, job: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The JSON body of an event: its id and name, the job as it left it (the `status --json`
+    object; ``job`` when it is already built), and when it is sent."""
     return {
         "id": event.id,
         "event": event.event,
-        "job": jobs.job_details(job),
+        "job": job if job is not None else job_object(event),
         "sent_at": jobs.iso(sent_at or models.utcnow()),
     }
+
+
+def job_object(event: JobEvent) -> dict[str, Any]:
+    """The `status --json` object of the job as the event's transition left it."""
+    return jobs.job_details(job_state.from_snapshot(event.snapshot))
 
 
 def encode_body(body: dict[str, Any]) -> bytes:
@@ -260,6 +269,7 @@ class WebhookDispatcher:
         # start looks at every event since the webhook was configured, with NOT EXISTS).
         self._seen: dict[int, int] = {}
         self._store: tuple[type, str] | None = None  # the store it delivers from
+        self._jobs: OrderedDict[int, dict[str, Any]] = OrderedDict()  # event id -> job object
 
     def __repr__(self) -> str:  # never the key
         return f"<WebhookDispatcher {len(self.urls)} server webhook(s)>"
@@ -276,11 +286,12 @@ class WebhookDispatcher:
         self._thread = threading.Thread(target=self._run, name="docscrawl-webhooks", daemon=True)
         self._thread.start()
 
-    def stop(self, wait: float | None = None) -> None:
-        """Stop delivering; wait up to ``wait`` seconds (default: one request's timeout) for
-        attempts in flight, which stop between deliveries and are otherwise left to finish."""
+    def stop(self, wait: float = 2.0) -> None:
+        """Stop delivering. Senders stop between deliveries; one still waiting on a receiver
+        after ``wait`` seconds is left to finish in its daemon thread (its delivery is claimed,
+        and retried once the claim runs out if the process ends first)."""
         self._stopping.set()
-        deadline = time.monotonic() + (sum(self.timeout) if wait is None else wait)
+        deadline = time.monotonic() + wait
         if self._thread is not None:
             self._thread.join(max(0.0, deadline - time.monotonic()))
             self._thread = None
@@ -350,22 +361,24 @@ class WebhookDispatcher:
             room = self.max_workers - len(self._workers)
         if not idle or room <= 0:
             return
-        due = (
-            WebhookDelivery.select(WebhookDelivery.id, WebhookDelivery.webhook)
-            .where(
-                (WebhookDelivery.state == PENDING_DELIVERY)
-                & (WebhookDelivery.next_attempt_at <= models.utcnow())
-                & (WebhookDelivery.webhook << idle)
-            )
-            .order_by(WebhookDelivery.event, WebhookDelivery.id)
-            .limit(self.batch_size * len(idle))
-            .tuples()
-        )
+        now = models.utcnow()
         batches: dict[int, list[int]] = {}
-        for delivery_id, webhook_id in list(due):
-            batch = batches.setdefault(webhook_id, [])
-            if len(batch) < self.batch_size:
-                batch.append(delivery_id)
+        for webhook_id in idle:
+            # One query per webhook, so a long backlog at one cannot crowd the others out.
+            due = (
+                WebhookDelivery.select(WebhookDelivery.id)
+                .where(
+                    (WebhookDelivery.webhook == webhook_id)
+                    & (WebhookDelivery.state == PENDING_DELIVERY)
+                    & (WebhookDelivery.next_attempt_at <= now)
+                )
+                .order_by(WebhookDelivery.event, WebhookDelivery.id)
+                .limit(self.batch_size)
+                .tuples()
+            )
+            batch = [delivery_id for (delivery_id,) in due]
+            if batch:
+                batches[webhook_id] = batch
         for webhook_id, batch in list(batches.items())[:room]:
             worker = threading.Thread(
                 target=self._send_batch,
@@ -395,6 +408,19 @@ class WebhookDispatcher:
             self._close_connection()
             with self._lock:
                 self._workers.pop(target.id, None)
+
+    def _job_object(self, event: JobEvent) -> dict[str, Any]:
+        # Built once per event, not per webhook and attempt: it counts the job's flagged pages,
+        # a walk over all its pages. Every receiver (and every retry) gets the same object.
+        with self._lock:
+            cached = self._jobs.get(event.id)
+        if cached is None:
+            cached = job_object(event)
+            with self._lock:
+                self._jobs[event.id] = cached
+                while len(self._jobs) > JOB_OBJECTS_KEPT:
+                    self._jobs.popitem(last=False)
+        return cached
 
     def _claim(self, delivery_id: int) -> bool:
         now = models.utcnow()
@@ -426,12 +452,8 @@ class WebhookDispatcher:
         started = time.monotonic()
         try:
             timestamp = int(time.time())
-            body = encode_body(
-                body_for(
-                    delivery.event,
-                    dt.datetime.fromtimestamp(timestamp, dt.UTC).replace(tzinfo=None),
-                )
-            )
+            sent_at = dt.datetime.fromtimestamp(timestamp, dt.UTC).replace(tzinfo=None)
+            body = encode_body(body_for(delivery.event, sent_at, self._job_object(delivery.event)))
             headers = {
                 "Content-Type": "application/json",
                 "User-Agent": "docscrawl-webhooks",
@@ -457,6 +479,8 @@ class WebhookDispatcher:
                 ) as response:
                     status_code = response.status_code
                     retry_after = _retry_after(response.headers.get("Retry-After"))
+            except requests.ConnectTimeout:
+                error = f"no connection within {self.timeout[0]:g} s"
             except requests.Timeout:
                 error = f"no answer within {self.timeout[1]:g} s"
             except requests.ConnectionError as exc:
