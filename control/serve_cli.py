@@ -135,4 +135,23 @@ def serve(
         timeout_graceful_shutdown=5,
         lifespan="on",
     )
-    uvicorn.Server(config).run(sockets=[sock])
+    _server_class()(config).run(sockets=[sock])
+    click.echo("docscrawl serve: stopped.")
+
+
+def _server_class() -> type:
+    import contextlib
+
+    import uvicorn
+
+    class Server(uvicorn.Server):
+        """uvicorn's server, minus re-raising the signal that stopped it: Ctrl+C or SIGTERM is
+        how a server is meant to stop, so the command then exits 0."""
+
+        @contextlib.contextmanager
+        def capture_signals(self):  # type: ignore[override]
+            with super().capture_signals():
+                yield
+                self._captured_signals.clear()
+
+    return Server

@@ -235,6 +235,8 @@ def validation_sentence(exc: RequestValidationError) -> str:
         return f"The request needs {name}." if name else "The request needs a JSON body."
     if first.get("type") == "json_invalid":
         return "The request body is not valid JSON."
+    if first.get("type") in ("model_attributes_type", "dict_type") and not name:
+        return "The request body must be a JSON object."
     if first.get("type") == "extra_forbidden":
         return f"{name} is not a field this endpoint takes."
     return f"{name}: {message[0].lower() + message[1:]}." if name else f"{message}."

@@ -141,25 +141,26 @@ class JobService:
 
     def _remote_log(self, job: Job, url: str) -> str:
         target = self.session().target_for(job.node or url)
+        tail = bytearray()
         try:
-            response = requests.get(
-                url,
-                auth=target.auth,
-                timeout=request_timeout(),
-                headers={"Range": f"bytes=-{LOG_TAIL_BYTES}"},
-            )
+            # Read to the end, keeping the last part: Scrapyd (twisted's static files) answers
+            # a suffix range longer than the file with an error, so no Range header.
+            with requests.get(url, auth=target.auth, timeout=request_timeout(), stream=True) as r:
+                if r.status_code == 404:
+                    return ""  # not written yet, or rotated away by Scrapyd (jobs_to_keep)
+                if r.status_code >= 400:
+                    raise ScrapydUnavailable(
+                        f"Scrapyd at {target.url} answered HTTP {r.status_code} for the log of "
+                        f"job {job.id}."
+                    )
+                for chunk in r.iter_content(64 * 1024):
+                    tail += chunk
+                    del tail[:-LOG_TAIL_BYTES]
         except requests.RequestException as exc:
             raise ScrapydUnavailable(
                 f"The log of job {job.id} on {target.url} cannot be read ({type(exc).__name__})."
             ) from exc
-        if response.status_code == 404:
-            return ""  # not written yet, or rotated away by Scrapyd (jobs_to_keep)
-        if response.status_code >= 400:
-            raise ScrapydUnavailable(
-                f"Scrapyd at {target.url} answered HTTP {response.status_code} for the log of "
-                f"job {job.id}."
-            )
-        return response.content[-LOG_TAIL_BYTES:].decode("utf-8", "replace")
+        return bytes(tail).decode("utf-8", "replace")
 
     def pages(
         self,
