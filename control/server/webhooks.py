@@ -122,9 +122,12 @@ def verify(
         return False
     if abs((time.time() if now is None else now) - timestamp) > tolerance:
         return False
-    expected = _digest(key, body, timestamp)
+    expected = _digest(key, body, timestamp).encode()
     # Every candidate compared, in constant time each: a header may carry several signatures.
-    return any([hmac.compare_digest(expected, candidate) for candidate in candidates])
+    # As bytes: compare_digest refuses a str with non-ASCII characters (a forged header's).
+    return any(
+        [hmac.compare_digest(expected, value.encode("utf-8", "replace")) for value in candidates]
+    )
 
 
 # --- the key -------------------------------------------------------------------------------------
@@ -141,7 +144,7 @@ def resolve_secret(secret_file: str | None) -> tuple[bytes, str]:
         return _read_secret_file(secret_file), f"Webhooks are signed with the key in {secret_file}."
     from_env = os.environ.get(SECRET_VARIABLE)
     if from_env:
-        return from_env.encode(), f"Webhooks are signed with the key in {SECRET_VARIABLE}."
+        return os.fsencode(from_env), f"Webhooks are signed with the key in {SECRET_VARIABLE}."
     key, created = stored_secret()
     how = "a new key, generated and kept" if created else "the key kept"
     return key.encode(), (
