@@ -35,6 +35,11 @@ IDENTITY: dict[type[models.BaseModel], tuple[str, ...]] = {
     models.FrontierRequest: ("job", "url"),
     models.JobPage: ("job", "page"),
     models.PageSection: ("page", "position"),
+    models.JobEvent: ("job", "event", "created_at"),
+    models.Webhook: ("url", "client"),
+    models.WebhookDelivery: ("event", "webhook"),
+    models.DeliveryAttempt: ("delivery", "attempted_at"),
+    models.JobSample: ("job", "at"),
 }
 # Parents before children: PostgreSQL checks foreign keys on every insert.
 TABLES: list[type[models.BaseModel]] = list(IDENTITY)

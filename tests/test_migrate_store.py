@@ -25,7 +25,7 @@ pytest_plugins = ["postgres"]
 
 TABLES = [
     "store_meta", "client", "job", "page", "crawl_error", "frontier_request", "job_page",
-    "page_section",
+    "page_section", "job_event", "webhook", "webhook_delivery", "delivery_attempt", "job_sample",
 ]  # fmt: skip
 
 

@@ -112,12 +112,14 @@ def test_version_1_store_is_migrated_without_losing_data(tmp_path: Path) -> None
     db.execute_sql("ALTER TABLE job DROP COLUMN extraction_failures")
     db.drop_tables([models.PageSection])
     db.execute_sql("ALTER TABLE page DROP COLUMN extraction_audit")
+    db.drop_tables(list(reversed(models.SERVER_MODELS)))
     models.StoreMeta.update(value="1").execute()
     db.close()
 
     db = models.open_store(path)
-    assert models.schema_version() == models.SCHEMA_VERSION == 6
+    assert models.schema_version() == models.SCHEMA_VERSION == 7
     assert models.PageSection.table_exists()
+    assert all(model.table_exists() for model in models.SERVER_MODELS)
     assert models.FrontierRequest.table_exists()
     job = models.Job.get()
     assert (job.pages, job.resumes, job.skipped, models.Client.get().name) == (3, 0, {}, "Old")

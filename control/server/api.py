@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from collections.abc import AsyncIterator
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 
+import peewee
 from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response
 from fastapi.responses import HTMLResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
@@ -232,11 +234,11 @@ def list_nodes(service: Service) -> list[dict[str, Any]]:
     "/jobs/{job_id}/events",
     summary="A job's live counters and status changes, as Server-Sent Events",
     description="Events: `status` (on each change), `progress` (pages, rate, errors, queued, "
-    "ETA; every second) and `end` (the job has ended; the stream closes).",
+    "ETA; every second), `end` (the job has ended; the stream closes), and `error` when the "
+    "store cannot be read a moment (the stream goes on).",
     response_class=StreamingResponse,
 )
 async def job_events(job_id: JobId, request: Request) -> StreamingResponse:
-    service: JobService = request.app.state.service
     job = await run_in_threadpool(jobs.get_job, job_id)  # 404 before the stream starts
     settings = request.app.state.settings
     stopping = request.app.state.stopping
@@ -261,9 +263,15 @@ async def job_events(job_id: JobId, request: Request) -> StreamingResponse:
                 if stopping.is_set() or await request.is_disconnected():
                     return
                 await asyncio.sleep(min(0.25, settings.stream_interval))
-            current = await run_in_threadpool(jobs.get_job, job_id)
+            try:
+                current = await run_in_threadpool(jobs.get_job, job_id)
+            except (peewee.DatabaseError, sqlite3.DatabaseError) as exc:
+                # The store is locked or gone a moment: say so, and read it again next tick.
+                sequence += 1
+                yield _event(
+                    "error", {"error": models.describe_location(models.first_line(exc))}, sequence
+                )
 
-    del service
     return StreamingResponse(
         stream(),
         media_type="text/event-stream",

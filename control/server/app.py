@@ -54,9 +54,9 @@ class ServerSettings:
 class ApiError(Exception):
     """An API answer other than success: its HTTP status and one sentence."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status_code: int, message: str):
         super().__init__(message)
-        self.status = status
+        self.status_code = status_code
         self.message = message
 
 
@@ -177,7 +177,7 @@ def error_response(status: int, message: str) -> JSONResponse:
 def _install_errors(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
     async def api_error(request: Request, exc: ApiError) -> Any:
-        return error_response(exc.status, exc.message)
+        return error_response(exc.status_code, exc.message)
 
     @app.exception_handler(errors.DocscrawlError)
     async def service_error(request: Request, exc: errors.DocscrawlError) -> Any:
