@@ -429,6 +429,20 @@ def test_a_clients_webhook_gets_only_that_clients_events(receiver: Receiver, dis
     assert models.Webhook.select().where(models.Webhook.client.is_null(False)).count() == 0
 
 
+def test_two_servers_on_one_store_send_each_delivery_once(receiver: Receiver, dispatch) -> None:
+    url = f"{receiver.url}/hook"
+    dispatch([url])
+    dispatch([url])  # a second server on the same store, given the same URL
+    assert models.Webhook.select().count() == 1
+    for job_id in [new_job() for _ in range(5)]:
+        start(job_id)
+        finish(job_id)
+    wait_for(lambda: delivered() == 10)
+    sent = [request.headers[DELIVERY_HEADER] for request in receiver.at("/hook")]
+    assert len(sent) == len(set(sent)) == 10  # each claimed by one of them
+    assert models.DeliveryAttempt.select().count() == 10
+
+
 def test_a_hanging_receiver_does_not_hold_up_the_other_webhooks(
     receiver: Receiver, dispatch
 ) -> None:
