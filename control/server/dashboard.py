@@ -289,14 +289,15 @@ def jobs_view(service: JobService, query: Mapping[str, str]) -> dict[str, Any]:
     status = query.get("status") or None
     client = query.get("client") or None
     before = whole_number("before", query.get("before"), 1)
-    found, next_before = service.list_jobs(status, client, JOBS_PER_PAGE, before)
+    limit = whole_number("limit", query.get("limit"), 1)
+    found, next_before = service.list_jobs(status, client, limit or JOBS_PER_PAGE, before)
     progress = {
         job["id"]: progress_of(jobs.get_job(job["id"]))
         for job in found
         if job["status"] in models.ACTIVE_STATUSES
     }
     filters = {"status": status or "", "client": client or ""}
-    kept = {k: v for k, v in filters.items() if v}
+    kept = {k: v for k, v in {**filters, "limit": limit}.items() if v}
     return {
         "jobs": found,
         "progress": progress,
@@ -336,15 +337,18 @@ def pages_view(service: JobService, query: Mapping[str, str]) -> dict[str, Any]:
     job_id = whole_number("job", query.get("job"), 1)
     client = (query.get("client") or "").strip() or None
     after = whole_number("after", query.get("after"), 0)
+    limit = whole_number("limit", query.get("limit"), 1)
     if job_id and client:
         raise InvalidRequest("Give a job or a client, not both.")
     if not job_id and not client:
         recent, _ = service.list_jobs(limit=10)
         return {"pages": None, "clients": service.clients(), "recent": recent}
     found, next_after = service.pages(
-        job_id=job_id, client=client, limit=PAGES_PER_PAGE, after=after
+        job_id=job_id, client=client, limit=limit or PAGES_PER_PAGE, after=after
     )
     scope = {"job": job_id} if job_id else {"client": client}
+    if limit:
+        scope["limit"] = limit
     return {
         "pages": found,
         "scope": scope,

@@ -1,0 +1,495 @@
+"""The dashboard (control/server/dashboard.py) against a real `docscrawl serve`: its pages over
+HTTP with and without the session, its forms (CSRF, errors, redirects), and a real headless
+Chromium watching a crawl move, cancelling it and starting one from the form."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from html import escape, unescape
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import psutil
+import pytest
+import requests
+from support import DocscrawlServer, serve_directory, wait_for
+
+from sample_site.testing import serve
+
+FINISHED = ("completed", "failed", "cancelled")
+
+
+def login(server: DocscrawlServer) -> requests.Session:
+    """A browser-like session: the login link sets the cookie and redirects to /."""
+    session = requests.Session()
+    response = session.get(server.login_link, timeout=30)
+    assert response.status_code == 200
+    assert response.url == server.url + "/"  # the token is gone from the address
+    return session
+
+
+def csrf_of(html: str) -> str:
+    return re.search(r'<meta name="csrf-token" content="([^"]+)">', html).group(1)
+
+
+def message_of(html: str) -> str:
+    return unescape(re.search(r'class="message[^"]*"[^>]*>([^<]*)<', html).group(1))
+
+
+def start(server: DocscrawlServer, url: str, **options) -> int:
+    response = server.api("POST", "/api/jobs", json={"url": url, "mode": "local", **options})
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def job_of(server: DocscrawlServer, job_id: int) -> dict:
+    return server.api("GET", f"/api/jobs/{job_id}").json()
+
+
+def wait_finished(server: DocscrawlServer, job_id: int, timeout: float = 60) -> dict:
+    return wait_for(
+        lambda: (job := job_of(server, job_id))["status"] in FINISHED and job, timeout, 0.2
+    )
+
+
+def job_count(store) -> int:
+    return store.value("SELECT COUNT(*) FROM job")
+
+
+@pytest.fixture
+def crawled(server: DocscrawlServer, site: str) -> tuple[int, str]:
+    """A completed local crawl of the sample site (12 pages): its job id and client slug."""
+    job = wait_finished(server, start(server, site, max_pages=12))
+    assert job["status"] == "completed", job
+    return job["id"], job["client"]
+
+
+# --- pages with and without the session ---------------------------------------------------------
+
+
+def test_every_page_answers_with_the_session(server, crawled):
+    job_id, client = crawled
+    session = login(server)
+    page_id = server.api("GET", f"/api/jobs/{job_id}/pages?limit=1").json()["pages"][0]["id"]
+    paths = [
+        "/",
+        f"/?status=completed&client={client}",
+        f"/jobs/{job_id}",
+        "/pages",
+        f"/pages?job={job_id}",
+        f"/pages?client={client}",
+        f"/pages/{page_id}",
+        "/diff",
+        f"/diff?old={job_id}&new={job_id}",
+        "/nodes",
+        "/api/docs",
+    ]
+    for path in paths:
+        response = session.get(server.url + path, timeout=30)
+        assert response.status_code == 200, (path, response.text)
+        assert response.headers["content-type"].startswith("text/html"), path
+        assert 'name="csrf-token"' in response.text, path
+
+    job_page = session.get(f"{server.url}/jobs/{job_id}", timeout=30).text
+    assert 'class="badge status-completed"' in job_page
+    assert "max_pages" in job_page  # the finish reason
+    assert '<polyline class="line" data-series="pages" points="' in job_page
+    assert f'href="/pages?job={job_id}"' in job_page
+    jobs_page = session.get(server.url + "/", timeout=30).text
+    assert f'<a href="/jobs/{job_id}">{job_id}</a>' in jobs_page
+    nodes = session.get(server.url + "/nodes", timeout=30).text
+    assert "http://127.0.0.1:9" in nodes and "cannot be reached" in nodes  # SCRAPYD_URL's node
+
+
+def test_a_docscrawl_error_is_the_error_page_with_its_status(server):
+    session = login(server)
+    unknown = session.get(server.url + "/jobs/999", timeout=30)
+    assert unknown.status_code == 404
+    assert message_of(unknown.text) == "There is no job 999; `docscrawl list` shows the jobs."
+    bad = session.get(server.url + "/?status=lost", timeout=30)
+    assert bad.status_code == 400
+    assert message_of(bad.text).startswith("status must be one of pending, running")
+    diff = session.get(server.url + "/diff?old=1", timeout=30)
+    assert diff.status_code == 400
+    assert message_of(diff.text) == "Give the old and new job ids (old=&new=), or a client."
+    not_a_number = session.get(server.url + "/pages?job=x", timeout=30)
+    assert not_a_number.status_code == 400
+    assert message_of(not_a_number.text) == "job must be a whole number of at least 1, not 'x'."
+
+
+def test_without_the_session_every_page_is_the_login_page(server):
+    for path in ["/", "/jobs/1", "/pages?job=1", "/pages/1", "/diff", "/nodes"]:
+        response = requests.get(server.url + path, timeout=30)
+        assert response.status_code == 401, path
+        assert "<h1>Log in</h1>" in response.text
+        assert f'name="next" value="{escape(path)}"' in response.text  # back here once logged in
+    stale = requests.get(server.url + "/", cookies={"docscrawl_session": "0" * 64}, timeout=30)
+    assert stale.status_code == 401
+
+
+def test_a_wrong_login_link_is_refused(server):
+    session = requests.Session()
+    refused = session.get(f"{server.url}/?token=not-the-token-at-all", timeout=30)
+    assert refused.status_code == 401
+    assert message_of(refused.text) == "The token in the link is wrong."
+    assert not session.cookies
+    assert session.get(server.url + "/", timeout=30).status_code == 401
+
+
+def test_the_login_form_sets_the_session_and_stays_on_the_site(server):
+    session = requests.Session()
+    wrong = session.post(server.url + "/login", data={"token": "nope", "next": "/nodes"})
+    assert wrong.status_code == 401
+    assert message_of(wrong.text) == "That token is wrong."
+    targets = {"/nodes": "/nodes", "//evil.example/": "/", "/\\evil.example/": "/",
+               "https://evil.example/": "/"}  # fmt: skip
+    for target, expected in targets.items():
+        response = requests.post(
+            server.url + "/login",
+            data={"token": server.token, "next": target},
+            allow_redirects=False,
+            timeout=30,
+        )
+        assert response.status_code == 303
+        assert response.headers["location"] == expected
+    ok = session.post(server.url + "/login", data={"token": server.token, "next": "/nodes"})
+    assert ok.status_code == 200 and ok.url == server.url + "/nodes"
+    assert session.get(server.url + "/", timeout=30).status_code == 200
+
+
+# --- forms ---------------------------------------------------------------------------------------
+
+
+def test_a_form_without_the_csrf_token_is_refused_and_changes_nothing(server, slow_site, store):
+    site, _ = slow_site
+    session = login(server)
+    for token in (None, "0" * 64):
+        data = {"url": site, "mode": "local", "next": "/"}
+        if token:
+            data["csrf_token"] = token
+        response = session.post(server.url + "/jobs", data=data, timeout=30)
+        assert response.status_code == 403
+        assert "no valid CSRF token" in message_of(response.text)
+    assert job_count(store) == 0
+
+    job_id = start(server, site)
+    wait_for(lambda: store.status(job_id) == "running", 30, 0.1)
+    for path in (f"/jobs/{job_id}/cancel", "/jobs/cancel-all", f"/jobs/{job_id}/resume"):
+        data = {"force": "1", "confirmed": "1", "next": "/"}
+        response = session.post(server.url + path, data=data, timeout=30)
+        assert response.status_code == 403, path
+    assert store.status(job_id) == "running"
+    assert store.job(job_id)["cancel_requested_at"] is None
+    assert job_count(store) == 1
+    # Without the session, the login page, whatever the form holds.
+    anonymous = requests.post(f"{server.url}/jobs/{job_id}/cancel", data={}, timeout=30)
+    assert anonymous.status_code == 401
+    assert store.status(job_id) == "running"
+
+
+def test_the_start_form_with_a_bad_url_shows_the_sentence_and_keeps_what_was_typed(server, store):
+    session = login(server)
+    csrf = csrf_of(session.get(server.url + "/", timeout=30).text)
+    form = {"csrf_token": csrf, "url": "ftp://docs.example.com/", "client": "acme-docs",
+            "max_pages": "7", "mode": "local", "next": "/?status=running"}  # fmt: skip
+    response = session.post(server.url + "/jobs", data=form, timeout=30)
+    assert response.status_code == 400
+    sentence = re.search(r'id="form-error">([^<]*)<', response.text).group(1)
+    assert unescape(sentence) == (
+        "'ftp://docs.example.com/' is not an absolute http(s) URL, e.g. https://docs.example.com/."
+    )
+    assert 'value="ftp://docs.example.com/"' in response.text
+    assert 'value="acme-docs"' in response.text
+    assert 'name="max_pages" min="1" value="7"' in response.text
+    assert '<option value="local" selected>' in response.text
+    assert '<option value="running" selected>' in response.text  # the filters it came from
+
+    form.update(url="https://docs.example.com/", max_pages="many")
+    response = session.post(server.url + "/jobs", data=form, timeout=30)
+    assert response.status_code == 400
+    assert "max pages must be a whole number of at least 1, not &#39;many&#39;." in response.text
+    assert job_count(store) == 0
+
+
+def test_the_start_form_starts_a_crawl_and_redirects_to_its_page(server, site, store):
+    session = login(server)
+    csrf = csrf_of(session.get(server.url + "/", timeout=30).text)
+    form = {"csrf_token": csrf, "url": site, "client": "Form Client", "max_pages": "3",
+            "max_depth": "1", "mode": "local", "next": "/"}  # fmt: skip
+    response = session.post(server.url + "/jobs", data=form, allow_redirects=False, timeout=30)
+    assert response.status_code == 303
+    location = urlsplit(response.headers["location"])
+    job_id = int(location.path.removeprefix("/jobs/"))
+    assert parse_qs(location.query)["notice"] == [f"Job {job_id} started (local)."]
+    page = session.get(server.url + response.headers["location"], timeout=30)
+    assert f'<p class="notice" role="status" id="notice">Job {job_id} started (local).</p>' in (
+        page.text
+    )
+    row = store.job(job_id)
+    assert (row["mode"], row["max_pages"], row["max_depth"]) == ("local", 3, 1)
+    assert wait_finished(server, job_id)["status"] == "completed"
+    assert job_of(server, job_id)["client"] == "form-client"
+
+
+def test_cancel_resume_and_force_from_the_forms(server, slow_site, store):
+    site, _ = slow_site
+    session = login(server)
+    job_id = start(server, site)
+    wait_for(lambda: store.status(job_id) == "running", 30, 0.1)
+    back = "/?status=running"
+    page = session.get(server.url + back, timeout=30).text
+    csrf = csrf_of(page)
+    assert f'action="/jobs/{job_id}/cancel"' in page
+    assert 'name="next" value="/?status=running"' in page  # the forms come back to the filter
+
+    cancel = session.post(
+        f"{server.url}/jobs/{job_id}/cancel",
+        data={"csrf_token": csrf, "force": "0", "next": back},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert cancel.status_code == 303
+    location = urlsplit(cancel.headers["location"])
+    assert location.path == "/"
+    query = parse_qs(location.query)
+    assert query["status"] == ["running"]
+    assert query["notice"][0].startswith(f"Job {job_id} ")
+    wait_for(lambda: store.status(job_id) == "cancelled", 30, 0.1)
+    # The crawl records its end just before its process exits. A resume before the exit has
+    # the old process's reaper fail the resumed job (a bug of LocalCrawls._reap).
+    crawl = store.job(job_id)["pid"]
+    wait_for(lambda: not psutil.pid_exists(crawl), 30, 0.1)
+
+    again = session.post(
+        f"{server.url}/jobs/{job_id}/cancel",
+        data={"csrf_token": csrf, "force": "0", "next": f"/jobs/{job_id}"},
+        timeout=30,
+    )
+    assert again.status_code == 409
+    assert message_of(again.text) == (
+        f"Job {job_id} is already cancelled; use --force to mark it cancelled anyway."
+    )
+    assert f'<a href="/jobs/{job_id}">Back</a>' in again.text
+
+    resume = session.post(
+        f"{server.url}/jobs/{job_id}/resume",
+        data={"csrf_token": csrf, "next": f"/jobs/{job_id}"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert resume.status_code == 303
+    assert "resumed" in parse_qs(urlsplit(resume.headers["location"]).query)["notice"][0]
+    wait_for(lambda: store.status(job_id) == "running", 30, 0.1)
+
+    # Force asks first (a page when the script does not), then kills.
+    form = {"csrf_token": csrf, "force": "1", "next": f"/jobs/{job_id}"}
+    question = session.post(f"{server.url}/jobs/{job_id}/cancel", data=form, timeout=30)
+    assert question.status_code == 200
+    assert f"Force-cancel job {job_id}?" in question.text
+    assert '<input type="hidden" name="confirmed" value="1">' in question.text
+    assert store.status(job_id) == "running"
+    forced = session.post(
+        f"{server.url}/jobs/{job_id}/cancel",
+        data={**form, "confirmed": "1"},
+        allow_redirects=False,
+        timeout=60,
+    )
+    assert forced.status_code == 303
+    assert store.status(job_id) == "cancelled"
+
+    # The emergency stop: nothing is active now.
+    stop = session.post(
+        server.url + "/jobs/cancel-all",
+        data={"csrf_token": csrf, "confirmed": "1", "next": "//evil.example/"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert stop.status_code == 303
+    assert stop.headers["location"] == "/?notice=No+job+was+active%3B+nothing+to+cancel."
+
+
+def test_markdown_with_a_script_in_it_is_shown_as_text(server, tmp_path):
+    root = tmp_path / "hostile"
+    root.mkdir()
+    (root / "index.html").write_text(
+        "<!doctype html><html><head><title>Hostile</title></head><body><main>"
+        "<h1>Hostile page</h1>"
+        "<p>Type &lt;script&gt;alert('pwned')&lt;/script&gt; into the box, then "
+        "&lt;img src=x onerror=alert(2)&gt; and more words to make a paragraph.</p>"
+        "<h2>Second &lt;b&gt;heading&lt;/b&gt;</h2><p>Enough words here for the page to count "
+        "as content, and then some more words.</p></main></body></html>"
+    )
+    with serve_directory(root) as url:
+        job = wait_finished(server, start(server, url))
+    assert job["status"] == "completed", job
+    page_id = server.api("GET", f"/api/jobs/{job['id']}/pages").json()["pages"][0]["id"]
+    stored = server.api("GET", f"/api/pages/{page_id}").json()
+    assert "<script>alert('pwned')</script>" in stored["markdown"].replace("\\", "")
+
+    html = login(server).get(f"{server.url}/pages/{page_id}", timeout=30).text
+    assert "<script>alert" not in html
+    assert "<img src=x" not in html and "<b>heading" not in html
+    article = re.search(r'<article class="card markdown" id="markdown">(.*?)</article>', html, re.S)
+    assert "&lt;script&gt;alert('pwned')&lt;/script&gt;" in article.group(1)
+    assert "&lt;img src=x onerror=alert(2)&gt;" in article.group(1)
+    assert "Second &lt;b&gt;heading&lt;/b&gt;" in html  # the headings list, escaped too
+
+
+def test_pages_are_paginated_and_the_links_keep_the_scope(server, crawled):
+    job_id, client = crawled
+    session = login(server)
+    seen: list[str] = []
+    path = f"/pages?job={job_id}&limit=5"
+    for _ in range(5):
+        html = session.get(server.url + path, timeout=30).text
+        seen += re.findall(r'<td class="num"><a href="/pages/(\d+)">', html)
+        found = re.search(r'<a href="([^"]+)" rel="next">', html)
+        if not found:
+            break
+        path = unescape(found.group(1))
+        assert parse_qs(urlsplit(path).query)["job"] == [str(job_id)]
+        assert parse_qs(urlsplit(path).query)["limit"] == ["5"]
+        assert 'rel="first"' in session.get(server.url + path, timeout=30).text
+    assert len(seen) == 12 == len(set(seen))
+    assert seen == sorted(seen, key=int)
+    by_client = session.get(f"{server.url}/pages?client={client}&limit=5", timeout=30).text
+    assert f'href="/pages?client={client}&amp;limit=5&amp;after=' in by_client
+
+
+def test_the_jobs_filters_keep_their_query(server, site):
+    first = wait_finished(server, start(server, site, max_pages=1, client="alpha"))
+    second = wait_finished(server, start(server, site, max_pages=1, client="beta"))
+    third = wait_finished(server, start(server, site, max_pages=1, client="alpha"))
+    session = login(server)
+    html = session.get(server.url + "/?status=completed&client=alpha&limit=1", timeout=30).text
+    assert '<option value="completed" selected>' in html
+    assert '<option value="alpha" selected>' in html
+    assert f'<a href="/jobs/{third["id"]}">' in html
+    assert f'<a href="/jobs/{first["id"]}">' not in html  # one a page
+    assert f'<a href="/jobs/{second["id"]}">' not in html  # another client
+    older = unescape(re.search(r'<a href="([^"]+)" rel="next">', html).group(1))
+    assert parse_qs(urlsplit(older).query) == {
+        "status": ["completed"], "client": ["alpha"], "limit": ["1"], "before": [str(third["id"])],
+    }  # fmt: skip
+    assert 'name="next" value="/?status=completed&amp;client=alpha&amp;limit=1"' in html
+    page_two = session.get(server.url + older, timeout=30).text
+    assert f'<a href="/jobs/{first["id"]}">' in page_two
+    assert 'rel="first"' in page_two
+
+
+# --- a real browser ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def browser() -> Iterator[object]:
+    """Headless Chromium (Debian's chromium and chromedriver) driven by selenium."""
+    chromium, chromedriver = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and chromedriver):
+        message = "Chromium and chromedriver are needed (apt-get install chromium-driver)."
+        if os.environ.get("DOCSCRAWL_TEST_BROWSER") == "require":
+            pytest.fail(message)
+        pytest.skip(message)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage",
+                     "--window-size=1366,900"):  # fmt: skip
+        options.add_argument(argument)
+    driver = webdriver.Chrome(options=options, service=Service(chromedriver))
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+def save_screenshot(driver, tmp_path: Path) -> Path:
+    shot = tmp_path / "dashboard.png"
+    assert driver.save_screenshot(str(shot))
+    if os.environ.get("DOCSCRAWL_SCREENSHOT_DIR"):
+        target = Path(os.environ["DOCSCRAWL_SCREENSHOT_DIR"])
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, target / "dashboard.png")
+    return shot
+
+
+def test_a_browser_watches_a_crawl_cancels_it_and_starts_one(
+    browser, server_factory, site, tmp_path
+):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    driver = browser
+    wait = WebDriverWait(driver, 30, poll_frequency=0.1)
+
+    def text(css: str) -> str:
+        return driver.find_element(By.CSS_SELECTOR, css).text
+
+    def number(css: str) -> int:
+        value = text(css)
+        return int(value) if value.isdigit() else -1
+
+    server = server_factory()
+    done = wait_finished(server, start(server, site, max_pages=8))  # history for the table
+    assert done["status"] == "completed"
+    with serve(delay=0.3) as slow:
+        job_id = start(server, slow)
+        driver.get(server.login_link)
+        wait.until(lambda d: d.current_url == server.url + "/")
+        assert "Jobs" in driver.title
+
+        # The jobs table follows the crawl without a reload.
+        driver.execute_script("window.notReloaded = true;")
+        row = f'tr[data-job="{job_id}"]'
+        wait.until(lambda d: number(f'{row} .progress [data-field="pages"]') > 0)
+        seen = number(f'{row} .progress [data-field="pages"]')
+        wait.until(lambda d: number(f'{row} .progress [data-field="pages"]') > seen)
+        assert driver.execute_script("return window.notReloaded === true;")
+        assert text(f"{row} .badge") == "running"
+        save_screenshot(driver, tmp_path)
+
+        # The job's page follows its events; Cancel; the page shows the job cancelled.
+        driver.find_element(By.CSS_SELECTOR, f'{row} a[href="/jobs/{job_id}"]').click()
+        wait.until(lambda d: d.current_url == f"{server.url}/jobs/{job_id}")
+        driver.execute_script("window.notReloaded = true;")
+        counter = '#job-counters dd[data-field="pages"]'
+        seen = number(counter)
+        wait.until(lambda d: number(counter) > seen)
+        assert driver.execute_script("return window.notReloaded === true;")
+        driver.find_element(By.CSS_SELECTOR, '#job-actions button[data-action="cancel"]').click()
+        wait.until(lambda d: "notice" not in d.current_url and d.find_elements(By.ID, "notice"))
+        assert text("#notice").startswith(f"Job {job_id} ")
+        wait.until(lambda d: text("h1 .badge") == "cancelled")
+        assert text('#job-counters dd[data-field="status-text"]') == "cancelled"
+        assert job_of(server, job_id)["status"] == "cancelled"
+        wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '[data-action="resume"]'))
+
+    # A crawl from the form: its page shows it run to the end, its counters and its chart.
+    driver.get(server.url + "/")
+    driver.find_element(By.NAME, "url").send_keys(site)
+    driver.find_element(By.NAME, "max_pages").send_keys("6")
+    Select(driver.find_element(By.NAME, "mode")).select_by_value("local")
+    driver.find_element(By.CSS_SELECTOR, '#start-crawl button[type="submit"]').click()
+    wait.until(lambda d: re.search(r"/jobs/\d+$", d.current_url))
+    new_id = int(driver.current_url.rsplit("/", 1)[1])
+    assert new_id not in (job_id, done["id"])
+    assert text("#notice") == f"Job {new_id} started (local)."
+    wait.until(lambda d: text("h1 .badge") == "completed")
+    wait.until(lambda d: number(counter) == 6)
+    assert text('#job-counters dd[data-field="finish_reason"]') == "max_pages"
+
+    def chart_points(d) -> list[str] | None:
+        points = d.find_element(By.CSS_SELECTOR, "#chart polyline").get_attribute("points")
+        return points.split() if len(points.split()) >= 2 else None
+
+    points = wait.until(chart_points)
+    assert points[-1] != points[0]  # the line rises
+    job = job_of(server, new_id)
+    assert (job["status"], job["mode"], job["max_pages"], job["pages"]) == (
+        "completed", "local", 6, 6,
+    )  # fmt: skip
+    assert driver.get_log("browser") == []  # no script errors, no failed loads
