@@ -380,6 +380,31 @@ def test_the_jobs_filters_keep_their_query(server, site):
     assert 'rel="first"' in page_two
 
 
+def test_a_scrapyd_job_links_to_scrapyd_and_the_nodes_page_shows_the_node(
+    server_factory, scrapyd, site
+):
+    server = server_factory(env={"SCRAPYD_URL": scrapyd.url})
+    response = server.api("POST", "/api/jobs", json={"url": site, "max_pages": 3})
+    assert response.status_code == 201, response.text
+    job = wait_finished(server, response.json()["id"], timeout=90)
+    assert (job["mode"], job["status"]) == ("scrapyd", "completed")
+    session = login(server)
+    html = session.get(f"{server.url}/jobs/{job['id']}", timeout=30).text
+    assert f'<a href="{scrapyd.url}/jobs" rel="noopener noreferrer">' in html
+    assert f'<a href="{job["log_url"]}" rel="noopener noreferrer">its log on Scrapyd</a>' in html
+    assert job["log_url"].startswith(f"{scrapyd.url}/logs/")
+    assert "Spider closed" in html  # the log tail, read from Scrapyd
+
+    nodes = session.get(server.url + "/nodes", timeout=30).text
+    row = re.search(r"<tr data-node=.*?</tr>", nodes, re.S).group(0)
+    assert scrapyd.url in row
+    assert '<span class="badge status-completed">yes</span>' in row
+    # Running and pending, as numbers (the crawl's process may still be exiting).
+    assert re.search(r'<td class="num">\d+</td>\s*<td class="num">\d+</td>', row), row
+    assert re.search(r"<td>\d+</td>", row)  # the deployed version (scrapyd-deploy's timestamp)
+    assert '<td class="error-cell"></td>' in row
+
+
 # --- a real browser ------------------------------------------------------------------------------
 
 
@@ -420,14 +445,16 @@ def save_screenshot(driver, tmp_path: Path) -> Path:
 def test_a_browser_watches_a_crawl_cancels_it_and_starts_one(
     browser, server_factory, site, tmp_path
 ):
+    from selenium.common.exceptions import StaleElementReferenceException as Stale
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     driver = browser
-    wait = WebDriverWait(driver, 30, poll_frequency=0.1)
+    # The live regions are replaced while we read them: a stale element is read again.
+    wait = WebDriverWait(driver, 30, poll_frequency=0.1, ignored_exceptions=[Stale])
 
     def text(css: str) -> str:
-        return driver.find_element(By.CSS_SELECTOR, css).text
+        return wait.until(lambda d: [d.find_element(By.CSS_SELECTOR, css).text])[0]
 
     def number(css: str) -> int:
         value = text(css)
@@ -486,7 +513,8 @@ def test_a_browser_watches_a_crawl_cancels_it_and_starts_one(
         points = d.find_element(By.CSS_SELECTOR, "#chart polyline").get_attribute("points")
         return points.split() if len(points.split()) >= 2 else None
 
-    points = wait.until(chart_points)
+    points = wait.until(chart_points)  # redrawn from the samples: the page had none at first
+    wait.until(lambda d: "Spider closed" in text("#log"))  # the log tail, read again at the end
     assert points[-1] != points[0]  # the line rises
     job = job_of(server, new_id)
     assert (job["status"], job["mode"], job["max_pages"], job["pages"]) == (

@@ -30,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 
 from control import jobs
 from control.exceptions import DocscrawlError, InvalidRequest, UnknownJob
+from control.server.app import status_of
 from control.server.auth import COOKIE, CSRF_FIELD, Auth
 from control.server.service import MODES, CrawlRequest, JobService, progress_of
 from docscrawl import models
@@ -80,7 +81,9 @@ def error_page(
 ) -> HTMLResponse:
     """An error as a page, with the sentence (a login form when the session is missing)."""
     if status == 401:
-        return render(request, "login.html", {"message": message, "next": here(request)}, 401)
+        # Back to this page once logged in; a form's POST cannot be replayed, its page can.
+        target = here(request) if request.method == "GET" else "/"
+        return render(request, "login.html", {"message": message, "next": target}, 401)
     context = {"status": status, "message": message, "back": back}
     return render(request, "error.html", context, status)
 
@@ -101,10 +104,10 @@ def local_path(value: object, default: str = "/") -> str:
     parts = urlsplit(text)
     if (
         not text.startswith("/")
-        or text.startswith(("//", "/\\"))
+        or text.startswith("//")
         or parts.scheme
         or parts.netloc
-        or any(ch in text for ch in "\r\n\t\\")
+        or any(ch in text for ch in "\r\n\t\\")  # browsers read /\host as //host
     ):
         return default
     return text
@@ -133,8 +136,6 @@ def dashboard_page(handler: Callable[..., Awaitable[Response]]) -> Callable[...,
         except PageError as exc:
             return error_page(request, exc.status, exc.message, back_of(request))
         except DocscrawlError as exc:
-            from control.server.app import status_of
-
             return error_page(request, status_of(exc), str(exc), back_of(request))
 
     return route
@@ -434,8 +435,6 @@ def install(app: FastAPI) -> None:
         try:
             job = await call(service.create, crawl_request(form))
         except DocscrawlError as exc:
-            from control.server.app import status_of
-
             # The jobs page again, with what was typed and the sentence.
             query = dict(parse_qsl(urlsplit(back).query))
             context = await call(jobs_view, service, query)

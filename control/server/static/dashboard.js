@@ -81,7 +81,10 @@
         }
       }
       const region = document.getElementById(first.id);
-      window.setTimeout(tick, Number(region?.dataset.interval || 5000));
+      // A region the server no longer marks live (the job ended) is final.
+      if (region?.hasAttribute("data-live")) {
+        window.setTimeout(tick, Number(region.dataset.interval || 5000));
+      }
     };
     window.setTimeout(tick, Number(first.dataset.interval || 5000));
   }
