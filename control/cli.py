@@ -667,20 +667,30 @@ def export(
     help="Two jobs: older, newer.",
 )
 @click.option("--client-slug", help="Compare the client's last two completed crawls.")
+@click.option("--show", is_flag=True, help="Also print how each changed page's Markdown changed.")
 @json_option
 @pass_session
 def diff(
-    session: CommandSession, job_ids: tuple[int, ...], client_slug: str | None, as_json: bool
+    session: CommandSession,
+    job_ids: tuple[int, ...],
+    client_slug: str | None,
+    show: bool,
+    as_json: bool,
 ) -> None:
     """List what changed between two crawls: pages added, removed and changed."""
     from control import changes
+    from control import history as page_history
 
     if (client_slug and job_ids) or (not client_slug and len(job_ids) != 2):
         raise click.UsageError("Give --job A --job B, or --client-slug SLUG.")
     old, new = changes.last_two_completed(client_slug) if client_slug else job_ids
     result = changes.diff_jobs(old, new)
+    diffs = page_history.page_diffs(result) if show else []
     if as_json:
-        output.print_json(result.as_dict())
+        document = result.as_dict()
+        if show:
+            document["diffs"] = {d.url: d.text for d in diffs}
+        output.print_json(document)
         return
     for label, urls in (("added", result.added), ("removed", result.removed),
                         ("changed", result.changed)):  # fmt: skip
@@ -690,6 +700,8 @@ def diff(
         f"Job {old} -> job {new}: {len(result.added)} added, {len(result.removed)} removed, "
         f"{len(result.changed)} changed, {result.unchanged} unchanged."
     )
+    for page_diff in diffs:
+        click.echo(page_diff.line())
 
 
 # Commands kept in modules of their own (they import this module's helpers).
@@ -700,3 +712,7 @@ main.add_command(serve)
 from control.webhook_cli import webhook  # noqa: E402
 
 main.add_command(webhook)
+
+from control.history_cli import history  # noqa: E402
+
+main.add_command(history)

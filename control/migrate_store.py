@@ -40,6 +40,7 @@ IDENTITY: dict[type[models.BaseModel], tuple[str, ...]] = {
     models.WebhookDelivery: ("event", "webhook"),
     models.DeliveryAttempt: ("delivery", "attempted_at"),
     models.JobSample: ("job", "at"),
+    models.PageVersion: ("page", "content_hash"),
 }
 # Parents before children: PostgreSQL checks foreign keys on every insert.
 TABLES: list[type[models.BaseModel]] = list(IDENTITY)

@@ -25,7 +25,7 @@ from docscrawl import redact
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 
 # Job statuses. ACTIVE ones have (or are about to have) a live process.
 PENDING = "pending"
@@ -355,8 +355,75 @@ class JobSample(BaseModel):
 
 
 SERVER_MODELS = [JobEvent, Webhook, WebhookDelivery, DeliveryAttempt, JobSample]
+
+
+class BytesField(peewee.BlobField):
+    """A BLOB (bytea on PostgreSQL) read back as bytes on every engine: psycopg2 gives a
+    memoryview, which compares unequal to the same bytes (migrate-store compares rows)."""
+
+    def python_value(self, value: Any) -> bytes | None:
+        return None if value is None else bytes(value)
+
+
+class PageVersion(BaseModel):
+    """One distinct text of a page, kept once however many jobs saw it (docscrawl.history).
+
+    Keyed by the page's main-text hash; ``markdown`` is the page's Markdown, zlib-compressed
+    (bytes in a BLOB on SQLite, bytea on PostgreSQL). ``job`` is the job that first stored it.
+    """
+
+    page = peewee.ForeignKeyField(Page, backref="versions", on_delete="CASCADE", index=False)
+    content_hash = peewee.CharField()
+    markdown = BytesField()
+    job = peewee.ForeignKeyField(Job, backref="page_versions", null=True, on_delete="SET NULL")
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "page_version"
+        indexes = ((("page", "content_hash"), True),)  # also the index on page
+
+
+def _add_page_versions(db: peewee.Database) -> None:
+    # Stores before version 8 kept only each page's current Markdown: that becomes its first
+    # version, seen first by the earliest job that saw the page with that text.
+    from docscrawl import history
+
+    db.create_tables([PageVersion], safe=True)
+    last = 0
+    while True:
+        chunk = list(
+            Page.select(Page.id, Page.content_hash, Page.markdown, Page.job, Page.fetched_at)
+            .where(Page.id > last)
+            .order_by(Page.id)
+            .limit(200)
+            .tuples()
+        )
+        if not chunk:
+            return
+        first_job = dict(
+            JobPage.select(JobPage.page, peewee.fn.MIN(JobPage.job))
+            .join(Page)
+            .where((JobPage.page << [row[0] for row in chunk])
+                   & (JobPage.content_hash == Page.content_hash))
+            .group_by(JobPage.page)
+            .tuples()
+        )  # fmt: skip
+        started = {
+            job_id: started_at or created_at
+            for job_id, started_at, created_at in Job.select(Job.id, Job.started_at, Job.created_at)
+            .where(Job.id << list(set(first_job.values())))
+            .tuples()
+        }
+        rows = []
+        for page_id, digest, markdown, job_id, fetched_at in chunk:
+            job_id = first_job.get(page_id, job_id)
+            rows.append((page_id, digest, markdown, job_id, started.get(job_id) or fetched_at))
+        history.record_versions(rows)
+        last = chunk[-1][0]
+
+
 MODELS = [StoreMeta, Client, Job, Page, CrawlError, FrontierRequest, JobPage, PageSection,
-          *SERVER_MODELS]  # fmt: skip
+          *SERVER_MODELS, PageVersion]  # fmt: skip
 
 
 def _add_frontier(db: peewee.Database) -> None:
@@ -425,6 +492,7 @@ MIGRATIONS: dict[int, Any] = {
     5: _add_extraction_failures,
     6: _add_audit_and_sections,
     7: _add_events_and_samples,
+    8: _add_page_versions,
 }
 
 

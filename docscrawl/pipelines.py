@@ -12,7 +12,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from docscrawl import job_state, models
+from docscrawl import history, job_state, models
 from docscrawl.items import CrawlErrorItem, NotModifiedItem, PageItem
 from docscrawl.models import PAGE_FIELDS
 from docscrawl.reactor import installed_reactor as _reactor
@@ -110,6 +110,8 @@ class PageStorePipeline:
         Each page is also recorded as seen by this job, as ``new``, ``changed`` (its main-text
         hash differs from the stored one) or ``unchanged`` (same hash, or a 304), and its
         sections (``page_section``) are replaced by those of its new Markdown (a 304 keeps them).
+        A new or changed page's Markdown is kept as a version (``page_version``) unless the page
+        already had that text.
         """
         if self.job_id is None or not (self.pages or self.not_modified or self.unstored_counts):
             return
@@ -121,6 +123,7 @@ class PageStorePipeline:
         with models.write_transaction():
             before = self._stored(list(pages) + list(not_modified))
             sightings = []
+            versions = []
             if pages:
                 rows = [
                     {**row, "client": self.client_id, "job": self.job_id} for row in pages.values()
@@ -154,6 +157,11 @@ class PageStorePipeline:
                         else models.CHANGED
                     )
                     sightings.append((after[url][0], change, row["content_hash"]))
+                    if change != models.UNCHANGED:
+                        versions.append(
+                            (after[url][0], row["content_hash"], row["markdown"], self.job_id)
+                        )
+                history.record_versions(versions)
             for url, fetched_at in not_modified.items():
                 if url in before:
                     page_id, content_hash = before[url]

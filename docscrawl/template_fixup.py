@@ -2,9 +2,10 @@
 
 When a crawl closes, every page it stored with a block that turned out to be template (see
 docscrawl/extraction/template.py) is rewritten in the store without it, in one transaction:
-Markdown, text, word count, content hash and sections, and the hash this job saw it with (a
-page recorded ``changed`` only because of the template becomes ``unchanged`` again). Runs after
-the pipeline's last flush (the spider's ``closed``), so every page the crawl stored is there.
+Markdown, text, word count, content hash, sections and version (docscrawl.history), and the
+hash this job saw it with (a page recorded ``changed`` only because of the template becomes
+``unchanged`` again). Runs after the pipeline's last flush (the spider's ``closed``), so every
+page the crawl stored is there.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import logging
 
 import peewee
 
-from docscrawl import models
+from docscrawl import history, models
 from docscrawl.extraction.page import Block
 from docscrawl.extraction.template import remove_from
 
@@ -34,10 +35,11 @@ def fix_up_pages(job_id: int, fixes: dict[str, list[Block]]) -> int:
             for start in range(0, len(keys), _CHUNK):
                 chunk = keys[start : start + _CHUNK]
                 query = Page.select(
-                    Page.id, Page.url, Page.markdown, Page.text, Page.title, Page.headings
-                ).where((Page.job == job_id) & (Page.url << chunk))
-                resplit = []
-                for page_id, url, markdown, text, title, headings in query.tuples():
+                    Page.id, Page.url, Page.markdown, Page.text, Page.title, Page.headings,
+                    Page.content_hash,
+                ).where((Page.job == job_id) & (Page.url << chunk))  # fmt: skip
+                resplit, versions = [], []
+                for page_id, url, markdown, text, title, headings, stored_hash in query.tuples():
                     fixed = remove_from(markdown, text, fixes[url])
                     new_markdown = fixed.markdown
                     if new_markdown == markdown and fixed.text == text:
@@ -56,8 +58,13 @@ def fix_up_pages(job_id: int, fixes: dict[str, list[Block]]) -> int:
                             sighting & (JobPage.change == models.CHANGED)
                         ).execute()
                     resplit.append((page_id, url, title, new_markdown, headings))
+                    # So does the page's history: the text with the template was never its own.
+                    if fixed.content_hash != stored_hash:
+                        history.forget_version(page_id, stored_hash, job_id)
+                    versions.append((page_id, fixed.content_hash, new_markdown, job_id))
                     changed += 1
                 models.write_sections(resplit)  # the sections follow the Markdown
+                history.record_versions(versions)
     except peewee.PeeweeException:
         # The pages stay as they were stored, template and all: nothing is lost.
         logger.exception("Could not remove the learned template from %d pages", len(keys))

@@ -26,6 +26,7 @@ pytest_plugins = ["postgres"]
 TABLES = [
     "store_meta", "client", "job", "page", "crawl_error", "frontier_request", "job_page",
     "page_section", "job_event", "webhook", "webhook_delivery", "delivery_attempt", "job_sample",
+    "page_version",
 ]  # fmt: skip
 
 
@@ -111,6 +112,10 @@ def test_copy_keeps_every_row_id_and_value(source: Store, target: PostgresStore)
             json.loads(links),
         )
         assert copied[2:] == (markdown, text)
+    # Compressed page versions (a BLOB in SQLite) arrive byte for byte (bytea).
+    versions = "SELECT id, page_id, job_id, content_hash, markdown FROM page_version ORDER BY id"
+    copied_versions = [(*row[:4], bytes(row[4])) for row in target.rows(versions)]
+    assert copied_versions == source.rows(versions) and expected["page_version"] > 0
     [(saved_at,)] = target.rows("SELECT saved_at FROM frontier_request")
     assert saved_at == dt.datetime(2026, 1, 2, 3, 4, 5, 678901)
 
