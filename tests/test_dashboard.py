@@ -206,6 +206,7 @@ def test_the_start_form_with_a_bad_url_shows_the_sentence_and_keeps_what_was_typ
     assert 'name="max_pages" min="1" value="7"' in response.text
     assert '<option value="local" selected>' in response.text
     assert '<option value="running" selected>' in response.text  # the filters it came from
+    assert 'name="next" value="/?status=running"' in response.text  # not /jobs, a POST route
 
     form.update(url="https://docs.example.com/", max_pages="many")
     response = session.post(server.url + "/jobs", data=form, timeout=30)
@@ -447,6 +448,7 @@ def test_a_browser_watches_a_crawl_cancels_it_and_starts_one(
 ):
     from selenium.common.exceptions import StaleElementReferenceException as Stale
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as expected
     from selenium.webdriver.support.ui import Select, WebDriverWait
 
     driver = browser
@@ -487,6 +489,13 @@ def test_a_browser_watches_a_crawl_cancels_it_and_starts_one(
         seen = number(counter)
         wait.until(lambda d: number(counter) > seen)
         assert driver.execute_script("return window.notReloaded === true;")
+        # Force asks first; "no" leaves the crawl alone.
+        driver.find_element(By.CSS_SELECTOR, '#job-actions button[data-action="force"]').click()
+        alert = wait.until(expected.alert_is_present())
+        assert alert.text.startswith(f"Force-cancel job {job_id}?")
+        alert.dismiss()
+        assert driver.execute_script("return window.notReloaded === true;")
+        assert job_of(server, job_id)["status"] == "running"
         driver.find_element(By.CSS_SELECTOR, '#job-actions button[data-action="cancel"]').click()
         wait.until(lambda d: "notice" not in d.current_url and d.find_elements(By.ID, "notice"))
         assert text("#notice").startswith(f"Job {job_id} ")

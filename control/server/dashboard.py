@@ -438,7 +438,7 @@ def install(app: FastAPI) -> None:
             # The jobs page again, with what was typed and the sentence.
             query = dict(parse_qsl(urlsplit(back).query))
             context = await call(jobs_view, service, query)
-            context.update(form=form, form_error=str(exc))
+            context.update(form=form, form_error=str(exc), here=back)
             return render(request, "jobs.html", context, status_of(exc))
         return with_notice(f"/jobs/{job['id']}", f"Job {job['id']} started ({job['mode']}).")
 

@@ -56,7 +56,10 @@
   // --- live regions -------------------------------------------------------------------------------
 
   async function refreshRegions() {
-    const response = await fetch(window.location.href, {
+    // The page's own URL as the server knows it (after a form's error, the address bar shows
+    // the form's POST route, which a GET cannot fetch).
+    const page = document.body.dataset.here || window.location.href;
+    const response = await fetch(page, {
       credentials: "same-origin",
       headers: { Accept: "text/html" },
     });
