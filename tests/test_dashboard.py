@@ -93,6 +93,10 @@ def test_every_page_answers_with_the_session(server, crawled):
         assert response.headers["content-type"].startswith("text/html"), path
         assert 'name="csrf-token"' in response.text, path
 
+    headers = session.get(f"{server.url}/pages/{page_id}", timeout=30).headers
+    assert "default-src 'self'" in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "DENY"
+
     job_page = session.get(f"{server.url}/jobs/{job_id}", timeout=30).text
     assert 'class="badge status-completed"' in job_page
     assert "max_pages" in job_page  # the finish reason

@@ -46,6 +46,15 @@ MAX_ID = 2**63 - 1
 NOTHING = "\N{EN DASH}"  # what a counter shows before it has a value
 # Crawled Markdown is never trusted as HTML: raw HTML in it is shown as text.
 markdown = MarkdownIt("commonmark", {"html": False})
+# Defence in depth for pages that show crawled text: no script but ours runs, nothing is
+# loaded from elsewhere but a page's images, and no other site may frame the forms.
+PAGE_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data: http: https:; "
+    "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "X-Content-Type-Options": "nosniff",
+}
 # The chart's geometry (dashboard.js reads it from the <svg>'s data attributes).
 CHART = {"width": 640, "height": 180, "left": 44, "right": 12, "top": 12, "bottom": 24}
 
@@ -73,6 +82,7 @@ def render(request: Request, name: str, context: dict[str, Any], status: int = 2
             **context,
         },
         status_code=status,
+        headers=PAGE_HEADERS,
     )
 
 
