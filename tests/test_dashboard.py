@@ -249,6 +249,9 @@ def test_cancel_resume_and_force_from_the_forms(server, slow_site, store):
     csrf = csrf_of(page)
     assert f'action="/jobs/{job_id}/cancel"' in page
     assert 'name="next" value="/?status=running"' in page  # the forms come back to the filter
+    assert f'<div class="progress" data-progress="{job_id}">' in page
+    bar = page[page.index(f'data-progress="{job_id}"') :].split("</div>")[0]
+    assert '<span data-field="rate">' in bar and 'ETA <span data-field="eta_seconds">' in bar
 
     cancel = session.post(
         f"{server.url}/jobs/{job_id}/cancel",
@@ -383,6 +386,15 @@ def test_the_jobs_filters_keep_their_query(server, site):
     page_two = session.get(server.url + older, timeout=30).text
     assert f'<a href="/jobs/{first["id"]}">' in page_two
     assert 'rel="first"' in page_two
+
+    # The job page links to the diff with the client's previous completed crawl.
+    job_page = session.get(f"{server.url}/jobs/{third['id']}", timeout=30).text
+    link = f'<a href="/diff?old={first["id"]}&amp;new={third["id"]}">'
+    assert link in job_page
+    diff = session.get(server.url + "/diff?client=alpha", timeout=30).text
+    assert f'<a href="/jobs/{first["id"]}">{first["id"]}</a> → job' in diff
+    counts = dict(re.findall(r"<dt>(\w+)</dt><dd>(\d+)</dd>", diff))
+    assert counts == {"Added": "0", "Removed": "0", "Changed": "0", "Unchanged": "1"}
 
 
 def test_a_scrapyd_job_links_to_scrapyd_and_the_nodes_page_shows_the_node(
