@@ -159,3 +159,17 @@ def test_tiny_benchmark_run(tmp_path: Path) -> None:
         assert run["pages_per_s"] > 0
         assert run["peak_rss_mib"] > 10
         assert run["cpu"] > 0
+
+
+def test_tiny_api_load_run(capsys: pytest.CaptureFixture[str]) -> None:
+    """bench/api_load.py with tiny numbers: no error, no "database is locked", and its table."""
+    from bench import api_load
+
+    argv = ["--seconds", "2", "--clients", "3", "--streams", "1", "--crawls", "1"]
+    assert api_load.main([*argv, "--server", "python"]) == 0
+    out = capsys.readouterr().out
+    header = "| phase | crawls | requests | requests/s | p50 ms | p95 ms | p99 ms | errors |"
+    assert header in out
+    for phase in ("idle", "load", "idle-after"):
+        assert f"\n| {phase} | " in out
+    assert "- load/idle: requests/s " in out
