@@ -34,6 +34,10 @@ setup(
         "jinja2>=3.1,<4",
         "python-multipart>=0.0.34,<0.1",
         "markdown-it-py>=4.3,<5",
+        # Schedules: croniter reads cron expressions (next run times in a time zone); tzdata
+        # gives zoneinfo the IANA zones on a machine without a system zone database.
+        "croniter>=7,<8",
+        "tzdata>=2026.1",
         # Scrapyd 1.6 reads eggs with pkg_resources, which setuptools 81 removed.
         "setuptools<81",
     ],

@@ -401,6 +401,14 @@ def _changes_line(counts: dict[str, int] | None) -> str | None:
     return ", ".join(f"{counts[name]} {name}" for name in models.CHANGES)
 
 
+def _report_line(details: dict[str, Any]) -> str | None:
+    report = details.get("change_report")
+    if not report:
+        return None
+    since = f" since job {report['previous_job_id']}" if report.get("previous_job_id") else ""
+    return f"{report['summary']}{since} (GET /api/jobs/{details['id']}/changes lists them)"
+
+
 def _status_block(details: dict[str, Any]) -> str:
     rate = details["rate"]
     return output.key_values(
@@ -415,6 +423,7 @@ def _status_block(details: dict[str, Any]) -> str:
             ("Extraction failures", _skipped_line(details.get("extraction_failures"))),
             ("Extraction flagged", _flagged_line(details)),
             ("Changes", _changes_line(details.get("changes"))),
+            ("Change report", _report_line(details)),
             ("Queued", details["queued"] if details["status"] in models.ACTIVE_STATUSES else None),
             ("Rate", f"{rate:.1f} pages/s" if rate else None),
             ("Created", details["created_at"]),
@@ -716,3 +725,6 @@ main.add_command(webhook)
 from control.history_cli import history  # noqa: E402
 
 main.add_command(history)
+from control.schedule_cli import schedule  # noqa: E402
+
+main.add_command(schedule)

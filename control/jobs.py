@@ -472,12 +472,24 @@ def job_details(job: Job) -> dict[str, Any]:
         "cancel_requested_at": iso(job.cancel_requested_at),
         "finish_reason": job.finish_reason,
         "changes": models.change_counts(job.id),
+        # What a scheduled crawl changed since the client's previous crawl (change_reports).
+        "change_report": _change_summary(job.id),
         "resumes": job.resumes,
         "scrapyd_job_id": job.scrapyd_job_id,
         "node": job.node,
         "pid": job.pid,
         "log_url": job.log_url,
     }
+
+
+def _change_summary(job_id: int) -> dict[str, Any] | None:
+    from control import change_reports
+
+    report = change_reports.report_of(job_id)
+    if report is None:
+        return None
+    keys = ("previous_job_id", "summary", "counts")
+    return {key: report.get(key) for key in keys}
 
 
 def _flagged_count(job_id: int) -> int:

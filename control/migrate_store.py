@@ -41,6 +41,9 @@ IDENTITY: dict[type[models.BaseModel], tuple[str, ...]] = {
     models.DeliveryAttempt: ("delivery", "attempted_at"),
     models.JobSample: ("job", "at"),
     models.PageVersion: ("page", "content_hash"),
+    models.Schedule: ("client", "url", "created_at"),
+    models.ScheduleRun: ("schedule", "due_at"),
+    models.ChangeReport: ("job",),
 }
 # Parents before children: PostgreSQL checks foreign keys on every insert.
 TABLES: list[type[models.BaseModel]] = list(IDENTITY)

@@ -358,6 +358,12 @@ def event_name(event: str, before: str, after: str) -> str | None:
     return None
 
 
+def raise_event(job: Job, name: str) -> None:
+    """Write an event to the outbox; call it inside the write transaction of the change it
+    announces (a transition here, or a change report being kept)."""
+    models.JobEvent.create(job=job.id, event=name, status=job.status, snapshot=snapshot(job))
+
+
 def snapshot(job: Job) -> dict[str, Any]:
     """The job's row as JSON (times as ISO strings): what an event carries of the job."""
     values = {}
@@ -442,8 +448,7 @@ def _transition(
             hook(Job.get_by_id(job_id))
         name = event_name(event, before, status)
         if name is not None:
-            job = Job.get_by_id(job_id)
-            models.JobEvent.create(job=job_id, event=name, status=status, snapshot=snapshot(job))
+            raise_event(Job.get_by_id(job_id), name)
         if event in (START, HEARTBEAT) or name in FINISHED_EVENTS:
             _sample(Job.get_by_id(job_id), last=name in FINISHED_EVENTS)
     if status != before:

@@ -25,7 +25,7 @@ from docscrawl import redact
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 8
+SCHEMA_VERSION = 9
 
 # Job statuses. ACTIVE ones have (or are about to have) a live process.
 PENDING = "pending"
@@ -422,8 +422,64 @@ def _add_page_versions(db: peewee.Database) -> None:
         last = chunk[-1][0]
 
 
+class Schedule(BaseModel):
+    """A client's recurring crawl (control/schedules.py): a cron rhythm in a time zone.
+
+    ``next_run_at`` (naive UTC) is the next due time; claiming a run moves it on.
+    """
+
+    client = peewee.ForeignKeyField(Client, backref="schedules", on_delete="CASCADE")
+    url = peewee.TextField()
+    cron = peewee.CharField()
+    timezone = peewee.CharField(default="UTC")
+    settings = JSONField(default=dict)
+    max_pages = peewee.IntegerField(null=True)
+    max_depth = peewee.IntegerField(null=True)
+    mode = peewee.CharField(null=True)  # None: Scrapyd when a node is reachable, else local
+    overlap = peewee.CharField(default="skip")  # skip | queue
+    missed = peewee.CharField(default="catch-up")  # catch-up | record
+    paused = peewee.BooleanField(default=False)
+    next_run_at = peewee.DateTimeField(index=True)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+
+class ScheduleRun(BaseModel):
+    """One due time of a schedule and what became of it: fired (with its job), skipped,
+    queued, missed or failed, and why. Unique per schedule and due time: never fired twice."""
+
+    schedule = peewee.ForeignKeyField(Schedule, backref="runs", on_delete="CASCADE", index=False)
+    due_at = peewee.DateTimeField()
+    outcome = peewee.CharField()
+    job = peewee.ForeignKeyField(Job, backref="schedule_runs", null=True, on_delete="SET NULL")
+    reason = peewee.TextField(null=True)
+    recorded_at = peewee.DateTimeField(default=utcnow)
+    fired_at = peewee.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "schedule_run"
+        indexes = ((("schedule", "due_at"), True), (("outcome",), False))
+
+
+class ChangeReport(BaseModel):
+    """What a crawl changed since the client's previous completed crawl (control/change_reports)."""
+
+    job = peewee.ForeignKeyField(Job, backref="change_reports", unique=True, on_delete="CASCADE")
+    report = JSONField(default=dict)
+    created_at = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "change_report"
+
+
+SCHEDULE_MODELS = [Schedule, ScheduleRun, ChangeReport]
+
+
+def _add_schedules(db: peewee.Database) -> None:
+    db.create_tables(SCHEDULE_MODELS, safe=True)
+
+
 MODELS = [StoreMeta, Client, Job, Page, CrawlError, FrontierRequest, JobPage, PageSection,
-          *SERVER_MODELS, PageVersion]  # fmt: skip
+          *SERVER_MODELS, PageVersion, *SCHEDULE_MODELS]  # fmt: skip
 
 
 def _add_frontier(db: peewee.Database) -> None:
@@ -493,6 +549,7 @@ MIGRATIONS: dict[int, Any] = {
     6: _add_audit_and_sections,
     7: _add_events_and_samples,
     8: _add_page_versions,
+    9: _add_schedules,
 }
 
 

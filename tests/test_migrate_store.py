@@ -26,7 +26,7 @@ pytest_plugins = ["postgres"]
 TABLES = [
     "store_meta", "client", "job", "page", "crawl_error", "frontier_request", "job_page",
     "page_section", "job_event", "webhook", "webhook_delivery", "delivery_attempt", "job_sample",
-    "page_version",
+    "page_version", "schedule", "schedule_run", "change_report",
 ]  # fmt: skip
 
 

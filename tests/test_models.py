@@ -113,12 +113,13 @@ def test_version_1_store_is_migrated_without_losing_data(tmp_path: Path) -> None
     db.drop_tables([models.PageSection])
     db.execute_sql("ALTER TABLE page DROP COLUMN extraction_audit")
     db.drop_tables(list(reversed(models.SERVER_MODELS)))
-    db.drop_tables([models.PageVersion])
+    db.drop_tables([*reversed(models.SCHEDULE_MODELS), models.PageVersion])
     models.StoreMeta.update(value="1").execute()
     db.close()
 
     db = models.open_store(path)
-    assert models.schema_version() == models.SCHEMA_VERSION == 8
+    assert models.schema_version() == models.SCHEMA_VERSION == 9
+    assert all(model.table_exists() for model in models.SCHEDULE_MODELS)
     assert models.PageSection.table_exists()
     assert models.PageVersion.table_exists()
     assert all(model.table_exists() for model in models.SERVER_MODELS)

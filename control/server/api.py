@@ -291,4 +291,104 @@ def api_docs(request: Request) -> HTMLResponse:
     return render(request, "api_docs.html", {"spec": request.app.openapi()})
 
 
+# --- schedules -----------------------------------------------------------------------------------
+
+schedules_api = APIRouter(prefix="/schedules", tags=["schedules"],
+                          dependencies=[Depends(require_token)])  # fmt: skip
+ScheduleId = Annotated[int, Path(ge=1, le=MAX_ID, description="The schedule's id.")]
+
+
+class ScheduleBody(BaseModel):
+    """`docscrawl schedule add`'s options."""
+
+    model_config = ConfigDict(extra="forbid")
+    client_slug: str = Field(description="The client (created if new).")
+    url: str = Field(description="Start URL of each crawl.")
+    cron: str = Field(description="Five cron fields (or six, seconds last), e.g. '0 3 * * 1'.")
+    timezone: str = Field("UTC", description="The cron's IANA time zone.")
+    settings: dict[str, str | int | float | bool] = Field(default_factory=dict)
+    max_pages: int | None = None
+    max_depth: int | None = None
+    mode: Literal["scrapyd", "local"] | None = None
+    overlap: Literal["skip", "queue"] = "skip"
+    missed: Literal["catch-up", "record"] = "catch-up"
+
+
+@schedules_api.get("", summary="List the schedules (`schedule list --json`)")
+def list_schedules() -> list[dict[str, Any]]:
+    from control import schedules
+
+    return [schedules.schedule_as_dict(s) for s in schedules.list_schedules()]
+
+
+@schedules_api.post("", status_code=201, summary="Add a schedule (`schedule add`)")
+def add_schedule(body: ScheduleBody, response: Response) -> dict[str, Any]:
+    from control import schedules
+
+    values = body.model_dump()
+    values["settings"] = {k: str(v).lower() if isinstance(v, bool) else str(v)
+                          for k, v in values["settings"].items()}  # fmt: skip
+    added = schedules.add(schedules.ScheduleRequest(**values))
+    response.headers["Location"] = f"/api/schedules/{added.id}"
+    return schedules.schedule_as_dict(added, upcoming=5)
+
+
+@schedules_api.get("/{schedule_id}", summary="One schedule, its next five runs")
+def get_schedule(schedule_id: ScheduleId) -> dict[str, Any]:
+    from control import schedules
+
+    return schedules.schedule_as_dict(schedules.get(schedule_id), upcoming=5)
+
+
+@schedules_api.get("/{schedule_id}/runs", summary="A schedule's runs, newest first")
+def schedule_runs(
+    schedule_id: ScheduleId, limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 20
+) -> list[dict[str, Any]]:
+    from control import schedules
+
+    return [schedules.run_as_dict(run) for run in schedules.runs(schedule_id, limit)]
+
+
+@schedules_api.post("/{schedule_id}/pause", summary="Pause a schedule")
+def pause_schedule(schedule_id: ScheduleId) -> dict[str, Any]:
+    from control import schedules
+
+    return schedules.schedule_as_dict(schedules.set_paused(schedule_id, True))
+
+
+@schedules_api.post("/{schedule_id}/resume", summary="Resume a paused schedule")
+def resume_schedule(schedule_id: ScheduleId) -> dict[str, Any]:
+    from control import schedules
+
+    return schedules.schedule_as_dict(schedules.set_paused(schedule_id, False))
+
+
+@schedules_api.post("/{schedule_id}/run-now", status_code=202, summary="Fire a run now")
+def run_schedule_now(schedule_id: ScheduleId) -> dict[str, Any]:
+    from control import schedules
+
+    return schedules.run_as_dict(schedules.request_run(schedule_id))
+
+
+@schedules_api.delete("/{schedule_id}", summary="Remove a schedule (its jobs are kept)")
+def remove_schedule(schedule_id: ScheduleId) -> dict[str, Any]:
+    from control import schedules
+
+    schedules.remove(schedule_id)
+    return {"removed": schedule_id}
+
+
+@protected.get("/jobs/{job_id}/changes", summary="A job's change report, if one was written")
+def job_changes(job_id: JobId) -> dict[str, Any]:
+    from control import change_reports
+
+    jobs.get_job(job_id)
+    report = change_reports.report_of(job_id)
+    if report is None:
+        raise ApiError(404, f"Job {job_id} has no change report (scheduled crawls get one).")
+    return report
+
+
+# Included last: an APIRouter copies the routes it has when it is included.
 router.include_router(protected)
+router.include_router(schedules_api)

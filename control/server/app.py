@@ -27,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from control import exceptions as errors
 from control.server.auth import COOKIE, Auth
 from control.server.local_crawls import LocalCrawls
+from control.server.scheduler import Scheduler
 from control.server.service import JobService
 from docscrawl import models
 
@@ -114,11 +115,14 @@ def create_app(settings: ServerSettings) -> FastAPI:
         models.open_store(settings.location)
         reconciler = Reconciler(app.state.service, settings.reconcile_interval)
         reconciler.start()
+        scheduler = Scheduler(app.state.service)
+        scheduler.start()
         dispatcher = _start_webhooks(settings)
         try:
             yield
         finally:
             app.state.stopping.set()
+            scheduler.stop()
             reconciler.stop()
             if dispatcher is not None:
                 dispatcher.stop()
@@ -146,10 +150,8 @@ def create_app(settings: ServerSettings) -> FastAPI:
 
 
 def _start_webhooks(settings: ServerSettings) -> Any:
-    try:
-        from control.server.webhooks import WebhookDispatcher
-    except ImportError:  # pragma: no cover - the module is part of the package
-        return None
+    from control.server.webhooks import WebhookDispatcher
+
     if settings.webhook_key is None:
         return None
     dispatcher = WebhookDispatcher(settings.webhooks, settings.webhook_key)
