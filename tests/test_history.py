@@ -2,18 +2,24 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sqlite3
 import time
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from conftest import Cli, Store
+from scrapy.utils.test import get_crawler
 from support import serve_directory
 
 from docscrawl import history, models
+from docscrawl.pipelines import PAGE_FIELDS, PageStorePipeline
+
+pytest_plugins = ["postgres"]
 
 NAV = ("index.html", "install.html", "configure.html", "api.html", "faq.html")
 PAGE = """<!DOCTYPE html>
@@ -247,3 +253,87 @@ def test_compressed_versions_round_trip() -> None:
     blob = history.compress(text)
     assert len(blob) < len(text.encode()) / 5
     assert history.decompress(blob) == history.decompress(memoryview(blob)) == text
+
+
+# --- both engines: the pipeline's versions, the migration, the diffs --------------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def opened(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new store on each engine, opened in this process; its location."""
+    location = (
+        str(tmp_path / "docscrawl.db")
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    db = models.open_store(location)
+    yield location
+    db.close()
+
+
+def store_pages(location: str, texts: dict[str, str]) -> int:
+    """One job of client Engines storing these pages (url -> Markdown) through the pipeline."""
+    client = models.get_or_create_client("Engines")
+    job = models.Job.create(client=client, url="http://h/docs/")
+    crawler = get_crawler(settings_dict={"DOCSCRAWL_DB": location})
+    crawler.stats.open_spider()
+    crawler.spider = SimpleNamespace(job_id=job.id)
+    pipeline = PageStorePipeline(crawler, location, 100, 1.0)
+    pipeline.job_id, pipeline.client_id = job.id, client.id
+    pipeline.pages = {url: page_row(url, markdown) for url, markdown in texts.items()}
+    pipeline.flush()
+    return job.id
+
+
+def page_row(url: str, markdown: str) -> dict:
+    row = dict.fromkeys(PAGE_FIELDS)
+    row.update(
+        url=url, requested_url=url, final_url=url, status_code=200, title="T", headings=[],
+        markdown=markdown, text=markdown, links=[], word_count=len(markdown.split()),
+        content_hash=hashlib.sha256(markdown.encode()).hexdigest(), fetched_at=models.utcnow(),
+        depth=0, extraction_audit={},
+    )  # fmt: skip
+    return row
+
+
+def test_versions_on_both_engines(opened: str) -> None:
+    one = "# One\n\nFirst text ✓.\n\nSame end."
+    first = store_pages(opened, {"http://h/docs/a": one, "http://h/docs/b": "# B"})
+    second = store_pages(opened, {"http://h/docs/a": one.replace("First", "Second"),
+                                  "http://h/docs/b": "# B"})  # fmt: skip
+    third = store_pages(opened, {"http://h/docs/a": one, "http://h/docs/b": "# B"})
+    assert models.PageVersion.select().count() == 3  # a's two texts, b's one
+    page = models.Page.get(models.Page.url == "http://h/docs/a")
+    shown = history.versions_of(page.id)
+    assert [(v.job_id, v.markdown) for v in shown] == [
+        (second, one.replace("First", "Second")), (first, one)
+    ]  # fmt: skip
+    assert history.version_markdown(page.id, shown[1].content_hash) == one
+    assert history.version_markdown(page.id, "no such hash") is None
+
+    from control.changes import diff_jobs
+    from control.history import page_diffs, page_history
+
+    [changed] = page_diffs(diff_jobs(second, third))
+    assert changed.text is not None
+    assert [line for line in changed.text.splitlines() if line[:1] in "-+"] == [
+        f"--- http://h/docs/a (job {second})", f"+++ http://h/docs/a (job {third})",
+        "-Second text ✓.", "+First text ✓.",
+    ]  # fmt: skip
+    summary = page_history("http://h/docs/a")
+    assert [(v.job_id, v.lines_added, v.lines_removed) for v in summary.versions] == [
+        (second, 1, 1), (first, None, None)
+    ]  # fmt: skip
+
+    # A store of version 7 (no page_version) keeps each page's current text as a version.
+    models.database.obj.execute_sql("DROP TABLE page_version")
+    models.StoreMeta.update(value="7").execute()
+    models.database.close()
+    models.open_store(opened)
+    rows = sorted(
+        (url, job_id, history.decompress(blob))
+        for url, job_id, blob in models.PageVersion.select(
+            models.Page.url, models.PageVersion.job, models.PageVersion.markdown
+        ).join(models.Page).tuples()
+    )  # fmt: skip
+    assert rows == [("http://h/docs/a", first, one), ("http://h/docs/b", first, "# B")]

@@ -4,6 +4,7 @@ content asides, layout tables, selector overrides, and the site template learned
 from __future__ import annotations
 
 import sqlite3
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -202,7 +203,14 @@ def test_a_crawl_learns_the_template_and_fixes_the_pages_stored_before(
     with sqlite3.connect(store.path) as db:
         query = "SELECT change, count(*) FROM job_page WHERE job_id = 2 GROUP BY 1"
         changes = dict(db.execute(query))
+        versions = db.execute(
+            "SELECT v.content_hash = p.content_hash, v.markdown, p.markdown FROM page_version v "
+            "JOIN page p ON p.id = v.page_id"
+        ).fetchall()
     assert changes == {"unchanged": 12}
+    # The content history holds each page's fixed text only: the template was never its own.
+    assert len(versions) == 12
+    assert all(same and zlib.decompress(blob).decode() == text for same, blob, text in versions)
 
 
 def test_bad_template_and_selector_settings_are_refused_before_the_crawl(
