@@ -110,7 +110,11 @@ def check_changes(db: Path, job_id: int, base: str, planted: list[str]) -> None:
     status = json.loads(docscrawl(db, "status", "--job", str(job_id), "--json").stdout)
     changes = status["changes"]
     if changes["changed"] != len(planted) or changes["new"] or changes["removed"]:
-        raise RuntimeError(f"job {job_id} found {changes}, but {len(planted)} pages were changed")
+        raise RuntimeError(
+            f"job {job_id} found {changes} (not stored: {status.get('skipped')}, finish reason: "
+            f"{status.get('finish_reason')}), but {len(planted)} pages were changed; --keep "
+            "keeps the store and the crawl logs"
+        )
     document = json.loads(
         docscrawl(db, "diff", "--job", str(job_id - 1), "--job", str(job_id), "--show", "--json")
         .stdout
