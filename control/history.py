@@ -30,6 +30,8 @@ class PageDiff:
 
     def line(self) -> str:
         """The diff for people, or one line saying why there is none."""
+        if self.text == "":  # a text hash can change with the Markdown as it was
+            return f"{self.url}: the Markdown is the same in both jobs."
         if self.text is not None:
             return self.text
         return (
