@@ -25,7 +25,7 @@ from docscrawl import redact
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 9
+SCHEMA_VERSION = 10
 
 # Job statuses. ACTIVE ones have (or are about to have) a live process.
 PENDING = "pending"
@@ -153,16 +153,48 @@ class Page(BaseModel):
     # What the extraction kept of the page (ExtractionAudit.as_dict(): text_share, words,
     # headings/code_blocks/tables as [found, kept], rule); {} for pages stored before version 6.
     extraction_audit = JSONField(default=dict)
+    # Derived from extraction_audit when the page is written (audit_columns), so that counting
+    # a job's flagged pages is SQL, not a JSON parse per page: the audit's text share (NULL: no
+    # audit), and whether the main content lost a heading, code block or table, or was the body.
+    audit_share = peewee.DoubleField(null=True)
+    # (A database default too: rows written by plain SQL, as a test's older store, get one.)
+    audit_lost = peewee.BooleanField(default=False, constraints=[peewee.SQL("DEFAULT FALSE")])
 
     class Meta:
         indexes = ((("client", "url"), True),)
 
 
-# What a page is, in declaration order: every field of Page but its keys. The spider's PageItem,
-# the pipeline's rows and the export's columns are these (tests/test_page_definition.py checks).
+# Columns of Page computed from other fields when a page is written, not extracted.
+DERIVED_PAGE_FIELDS = ("audit_share", "audit_lost")
+# What a page is, in declaration order: every field of Page but its keys and derived columns.
+# The spider's PageItem, the pipeline's rows and the export's columns are these
+# (tests/test_page_definition.py checks).
 PAGE_FIELDS = tuple(
-    name for name in Page._meta.sorted_field_names if name not in ("id", "client", "job")
+    name
+    for name in Page._meta.sorted_field_names
+    if name not in ("id", "client", "job", *DERIVED_PAGE_FIELDS)
 )
+# An audit's [found, kept] pairs: a page whose main content kept fewer than it found lost some.
+AUDIT_PAIRS = ("headings", "code_blocks", "tables")
+
+
+def audit_columns(audit: Any) -> dict[str, Any]:
+    """Page.audit_share and Page.audit_lost for an extraction audit (see control/audit.py)."""
+    if not isinstance(audit, dict) or not audit:
+        return {"audit_share": None, "audit_lost": False}
+    try:
+        share = float(audit.get("text_share", 1.0))
+    except (TypeError, ValueError):
+        share = 1.0
+    lost = audit.get("rule") == "body"
+    for name in AUDIT_PAIRS:
+        pair = audit.get(name)
+        try:
+            found, kept = int(pair[0]), int(pair[1])
+        except (TypeError, ValueError, IndexError, KeyError):
+            continue
+        lost = lost or kept < found
+    return {"audit_share": share, "audit_lost": lost}
 
 
 # Why a job did not store a URL: the ledger's `kind`. ERROR_KINDS are fetches that failed (they
@@ -478,6 +510,29 @@ def _add_schedules(db: peewee.Database) -> None:
     db.create_tables(SCHEDULE_MODELS, safe=True)
 
 
+def _add_audit_columns(db: peewee.Database) -> None:
+    # Plain ADD COLUMNs (see _add_job_pages), filled from each page's stored audit.
+    present = {column.name for column in db.get_columns("page")}
+    if "audit_share" not in present:
+        db.execute_sql("ALTER TABLE page ADD COLUMN audit_share DOUBLE PRECISION")
+    if "audit_lost" not in present:
+        db.execute_sql("ALTER TABLE page ADD COLUMN audit_lost BOOLEAN NOT NULL DEFAULT FALSE")
+    last = 0
+    while True:
+        chunk = list(
+            Page.select(Page.id, Page.extraction_audit)
+            .where((Page.id > last) & (Page.extraction_audit != {}))
+            .order_by(Page.id)
+            .limit(1000)
+            .tuples()
+        )
+        if not chunk:
+            return
+        for page_id, audit in chunk:
+            Page.update(audit_columns(audit)).where(Page.id == page_id).execute()
+        last = chunk[-1][0]
+
+
 MODELS = [StoreMeta, Client, Job, Page, CrawlError, FrontierRequest, JobPage, PageSection,
           *SERVER_MODELS, PageVersion, *SCHEDULE_MODELS]  # fmt: skip
 
@@ -550,6 +605,7 @@ MIGRATIONS: dict[int, Any] = {
     7: _add_events_and_samples,
     8: _add_page_versions,
     9: _add_schedules,
+    10: _add_audit_columns,
 }
 
 

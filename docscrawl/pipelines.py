@@ -126,14 +126,17 @@ class PageStorePipeline:
             versions = []
             if pages:
                 rows = [
-                    {**row, "client": self.client_id, "job": self.job_id} for row in pages.values()
-                ]
+                    {**row, **models.audit_columns(row["extraction_audit"]),
+                     "client": self.client_id, "job": self.job_id}
+                    for row in pages.values()
+                ]  # fmt: skip
                 for start in range(0, len(rows), 200):
                     (
                         Page.insert_many(rows[start : start + 200])
                         .on_conflict(
                             conflict_target=[Page.client, Page.url],
-                            preserve=[getattr(Page, name) for name in PAGE_FIELDS] + [Page.job],
+                            preserve=[getattr(Page, name) for name in PAGE_FIELDS]
+                            + [Page.audit_share, Page.audit_lost, Page.job],
                         )
                         .execute()
                     )

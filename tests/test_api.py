@@ -305,6 +305,23 @@ def test_resume_continues_a_cancelled_local_crawl(
     _assert_error(server.api("POST", "/api/jobs/999/resume"), 404)
 
 
+def test_resume_at_once_after_a_cancel_is_not_failed_by_the_old_process(
+    server: DocscrawlServer, slow_site: tuple[str, Path]
+) -> None:
+    """The crawl records `cancelled` a moment before its process exits; a resume in that gap
+    must not be taken for the old process dying (its watcher knows the job moved on)."""
+    url, _ = slow_site
+    job_id = server.api("POST", "/api/jobs", json={"url": url, "mode": "local", "max_pages": 6})
+    job_id = job_id.json()["id"]
+    wait_for(lambda: _job(server, job_id)["pages"] >= 1, timeout=60)
+    assert server.api("POST", f"/api/jobs/{job_id}/cancel", json={"wait": 0}).ok
+    _until_status(server, job_id, "cancelled", timeout=30)
+    resumed = server.api("POST", f"/api/jobs/{job_id}/resume")
+    assert resumed.status_code == 200, resumed.text
+    done = _until_status(server, job_id, "completed", "failed", timeout=90)
+    assert done["status"] == "completed", done["finish_reason"]
+
+
 def test_cancel_all_is_the_emergency_stop(
     server: DocscrawlServer, slow_site: tuple[str, Path]
 ) -> None:

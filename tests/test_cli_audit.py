@@ -9,6 +9,7 @@ import subprocess
 import pytest
 from conftest import DOCSCRAWL, Cli, Store, crawl_job_id
 
+from docscrawl import models
 from docscrawl.extraction.page import ExtractionAudit
 
 AUDIT_KEYS = set(ExtractionAudit().as_dict())
@@ -63,6 +64,11 @@ def crawled(cli: Cli, store: Store, site: str) -> dict[str, str]:
     store.rows("UPDATE page SET extraction_audit = ?", fine)
     for role, value in audits.items():
         store.rows("UPDATE page SET extraction_audit = ? WHERE url = ?", value, roles[role])
+    # The pipeline derives these columns from the audit when it writes a page; do it here too.
+    for page_id, value in store.rows("SELECT id, extraction_audit FROM page"):
+        derived = models.audit_columns(json.loads(value))
+        store.rows("UPDATE page SET audit_share = ?, audit_lost = ? WHERE id = ?",
+                   derived["audit_share"], derived["audit_lost"], page_id)  # fmt: skip
     return roles
 
 

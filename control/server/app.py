@@ -221,7 +221,12 @@ def _install_errors(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Any:
         logger.exception("%s %s failed", request.method, request.url.path)
-        return error_response(500, "The server failed to answer; its log says why.")
+        message = "The server failed to answer; its log says why."
+        if is_api(request):
+            return error_response(500, message)
+        from control.server.dashboard import error_page
+
+        return error_page(request, 500, message)
 
 
 def validation_sentence(exc: RequestValidationError) -> str:
@@ -256,8 +261,11 @@ def _install_login(app: FastAPI) -> None:
                 from control.server.dashboard import error_page
 
                 return error_page(request, 401, "The token in the link is wrong.")
+            from control.server.dashboard import local_path
+
             rest = [(k, v) for k, v in request.query_params.multi_items() if k != "token"]
-            target = request.url.path + (f"?{urlencode(rest)}" if rest else "")
+            # //host/?token=... must not send the browser to another site.
+            target = local_path(request.url.path) + (f"?{urlencode(rest)}" if rest else "")
             response = RedirectResponse(target, status_code=303)
             response.set_cookie(
                 COOKIE, auth.session_value, httponly=True, samesite="strict", path="/"

@@ -62,9 +62,9 @@ CHART = {"width": 640, "height": 180, "left": 44, "right": 12, "top": 12, "botto
 class PageError(Exception):
     """A dashboard request refused with a status and one sentence (a missing CSRF token)."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status_code: int, message: str):
         super().__init__(message)
-        self.status = status
+        self.status_code = status_code
         self.message = message
 
 
@@ -144,7 +144,7 @@ def dashboard_page(handler: Callable[..., Awaitable[Response]]) -> Callable[...,
         try:
             return await handler(request)
         except PageError as exc:
-            return error_page(request, exc.status, exc.message, back_of(request))
+            return error_page(request, exc.status_code, exc.message, back_of(request))
         except DocscrawlError as exc:
             return error_page(request, status_of(exc), str(exc), back_of(request))
 

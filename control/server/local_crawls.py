@@ -74,11 +74,14 @@ class LocalCrawls:
     def _reap(self, job_id: int, process: subprocess.Popen) -> None:
         code = process.wait()
         with self._lock:
-            self._running.pop(job_id, None)
+            if self._running.get(job_id) is process:
+                del self._running[job_id]
         try:
             job = models.Job.get_or_none(models.Job.id == job_id)
             if job is None or job.status not in models.ACTIVE_STATUSES:
                 return
+            if job.pid != process.pid:
+                return  # resumed meanwhile: the job belongs to a newer process now
             how = f"with code {code}" if code >= 0 else f"on signal {-code}"
             job_state.finish(
                 job_id,
