@@ -25,7 +25,7 @@ from docscrawl import redact
 
 logger = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 10
+SCHEMA_VERSION = 11
 
 # Job statuses. ACTIVE ones have (or are about to have) a live process.
 PENDING = "pending"
@@ -109,7 +109,7 @@ class Job(BaseModel):
     # rounds an epoch timestamp to minutes and made live crawls look gone.
     process_started_at = peewee.DoubleField(null=True)
     log_url = peewee.TextField(null=True)
-    created_at = peewee.DateTimeField(default=utcnow)
+    created_at = peewee.DateTimeField(default=utcnow, index=True)  # `list --since/--until`
     started_at = peewee.DateTimeField(null=True)
     finished_at = peewee.DateTimeField(null=True)
     heartbeat_at = peewee.DateTimeField(null=True)
@@ -267,7 +267,8 @@ class JobPage(BaseModel):
     content_hash = peewee.CharField(null=True)
 
     class Meta:
-        indexes = ((("job", "page"), True), (("page", "job"), False))
+        # (job, change): a job's counts by change (`status`) are read from the index alone.
+        indexes = ((("job", "page"), True), (("page", "job"), False), (("job", "change"), False))
 
 
 class PageSection(BaseModel):
@@ -510,6 +511,14 @@ def _add_schedules(db: peewee.Database) -> None:
     db.create_tables(SCHEDULE_MODELS, safe=True)
 
 
+def _add_scale_indexes(db: peewee.Database) -> None:
+    # A year of crawls: a job's change counts without a table lookup per row, and jobs by date.
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS job_page_job_id_change ON job_page (job_id, change)"
+    )
+    db.execute_sql("CREATE INDEX IF NOT EXISTS job_created_at ON job (created_at)")
+
+
 def _add_audit_columns(db: peewee.Database) -> None:
     # Plain ADD COLUMNs (see _add_job_pages), filled from each page's stored audit.
     present = {column.name for column in db.get_columns("page")}
@@ -606,6 +615,7 @@ MIGRATIONS: dict[int, Any] = {
     8: _add_page_versions,
     9: _add_schedules,
     10: _add_audit_columns,
+    11: _add_scale_indexes,
 }
 
 
