@@ -25,6 +25,7 @@ from docscrawl import redact
 
 logger = logging.getLogger(__name__)
 
+# The schema version this docscrawl writes: its last migration step (MIGRATIONS, below).
 SCHEMA_VERSION = 11
 
 # Job statuses. ACTIVE ones have (or are about to have) a live process.
@@ -617,6 +618,8 @@ MIGRATIONS: dict[int, Any] = {
     10: _add_audit_columns,
     11: _add_scale_indexes,
 }
+# Steps may skip numbers (work on several steps at once lands in any order); none is reused.
+assert SCHEMA_VERSION == max(MIGRATIONS), "SCHEMA_VERSION must be the last migration step"
 
 
 def slugify(name: str) -> str:
@@ -803,7 +806,7 @@ def _ensure_schema(db: peewee.Database) -> None:
             raise peewee.DatabaseError(
                 f"schema version {version} is newer than this docscrawl ({SCHEMA_VERSION})"
             )
-        for step in range(version + 1, SCHEMA_VERSION + 1):
+        for step in sorted(step for step in MIGRATIONS if version < step <= SCHEMA_VERSION):
             MIGRATIONS[step](db)
         if version != SCHEMA_VERSION:
             StoreMeta.update(value=str(SCHEMA_VERSION)).where(
