@@ -4,6 +4,7 @@ Chromium watching a crawl move, cancelling it and starting one from the form."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -546,3 +547,196 @@ def test_a_browser_watches_a_crawl_cancels_it_and_starts_one(
         "completed", "local", 6, 6,
     )  # fmt: skip
     assert driver.get_log("browser") == []  # no script errors, no failed loads
+
+
+# --- schedules -----------------------------------------------------------------------------------
+
+YEARLY = "0 0 1 1 *"  # due once a year: these tests fire their runs with Run now
+
+
+def add_schedule(server: DocscrawlServer, **body) -> dict:
+    body = {"cron": YEARLY, "mode": "local", **body}
+    response = server.api("POST", "/api/schedules", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def runs_of(server: DocscrawlServer, schedule_id: int) -> list[dict]:
+    return server.api("GET", f"/api/schedules/{schedule_id}/runs").json()
+
+
+def fired_run(server: DocscrawlServer, schedule_id: int, other_than: tuple = ()) -> dict:
+    """The schedule's newest fired run (not one of other_than), once the scheduler fired it."""
+    return wait_for(
+        lambda: next((r for r in runs_of(server, schedule_id)
+                      if r["outcome"] == "fired" and r["id"] not in other_than), None),
+        30, 0.1,
+    )  # fmt: skip
+
+
+def row_of(html: str, attribute: str, value: int) -> str:
+    return re.search(rf'<tr {attribute}="{value}".*?</tr>', html, re.S).group(0)
+
+
+def test_the_schedules_page_lists_a_schedule_and_its_runs(server, site):
+    added = add_schedule(server, client_slug="Sched Docs", url=site, max_pages=2,
+                         timezone="Europe/Paris", overlap="queue")  # fmt: skip
+    session = login(server)
+    page = session.get(server.url + "/schedules", timeout=30)
+    assert page.status_code == 200
+    assert '<a href="/schedules" aria-current="page">Schedules</a>' in page.text
+    row = row_of(page.text, "data-schedule", added["id"])
+    assert f'<a href="/schedules/{added["id"]}">{added["id"]}</a>' in row
+    assert ">sched-docs</a>" in row and f'href="{site}"' in row
+    assert '<code>0 0 1 1 *</code> <span class="muted">Europe/Paris</span>' in row
+    # Midnight on 1 January in Paris is 23:00 UTC the day before.
+    midnight = r'\d{4}-12-31 23:00:00</time> <span class="muted">\(\d{4}-01-01 00:00 CET\)'
+    assert re.search(midnight, row)
+    assert "overlap queue · missed catch-up" in row
+    assert '<span class="badge status-running">active</span>' in row
+    assert "none yet" in row
+    assert f'action="/schedules/{added["id"]}/pause"' in row
+
+    assert server.api("POST", f"/api/schedules/{added['id']}/run-now").status_code == 202
+    run = fired_run(server, added["id"])
+    assert wait_finished(server, run["job_id"])["status"] == "completed"
+    row = row_of(session.get(server.url + "/schedules", timeout=30).text, "data-schedule",
+                 added["id"])  # fmt: skip
+    assert '<span class="badge outcome-fired" data-field="outcome">fired</span>' in row
+    assert f'<a href="/jobs/{run["job_id"]}">job {run["job_id"]}</a>' in row
+    assert '<span title="fired">1</span> / <span title="skipped">0</span>' in row
+
+    detail = session.get(f"{server.url}/schedules/{added['id']}", timeout=30).text
+    assert f"<h1>Schedule {added['id']} " in detail
+    assert 'id="schedule-runs" data-live data-interval="2000"' in detail  # refreshed while open
+    run_row = row_of(detail, "data-run", run["id"])
+    assert 'data-outcome="fired"' in run_row
+    assert f'<a href="/jobs/{run["job_id"]}">job {run["job_id"]}</a>' in run_row
+    assert f'<time datetime="{run["due_at"]}">' in run_row
+    assert re.search(r'<td class="num">\d+\.\d s</td>', run_row)  # how late it fired
+    assert "<td>run-now</td>" in run_row  # the reason
+    upcoming = re.search(r'<ol class="upcoming">(.*?)</ol>', detail, re.S).group(1)
+    assert upcoming.count("<li>") == 5 and upcoming.count("-01-01 00:00 CET") == 5
+
+
+BAD_CRON = (
+    "'61 * * * *' is not a cron expression: give five fields, minute hour day-of-month month "
+    "day-of-week, such as '0 3 * * 1' (Mondays at 03:00), or six with seconds last."
+)
+
+
+def test_the_add_form_refuses_a_bad_schedule_with_the_sentence_and_keeps_what_was_typed(
+    server, store
+):
+    session = login(server)
+    csrf = csrf_of(session.get(server.url + "/schedules", timeout=30).text)
+    form = {"csrf_token": csrf, "client_slug": "acme", "url": "http://127.0.0.1:9/docs/",
+            "cron": "61 * * * *", "timezone": "Europe/Paris", "max_pages": "5", "mode": "local",
+            "overlap": "queue", "missed": "record", "next": "/schedules"}  # fmt: skip
+    sentences = {
+        "cron": BAD_CRON,
+        "timezone": "'Mars/Olympus' is not a time zone; give an IANA name such as Europe/Paris "
+        "or UTC.",
+        "url": "'ftp://x' is not an absolute http(s) URL, e.g. https://docs.example.com/.",
+    }
+    bad = {"cron": "61 * * * *", "timezone": "Mars/Olympus", "url": "ftp://x"}
+    for field, sentence in sentences.items():
+        typed = {**form, "cron": "0 3 * * 1", field: bad[field]}
+        if field != "timezone":
+            typed["timezone"] = "Europe/Paris"
+        response = session.post(server.url + "/schedules", data=typed, timeout=30)
+        assert response.status_code == 400, field
+        shown = re.search(r'id="form-error">([^<]*)<', response.text).group(1)
+        assert unescape(shown) == sentence
+        for name in ("client_slug", "url", "cron", "timezone"):
+            assert f'name="{name}" value="{escape(typed[name])}"' in response.text, name
+        assert 'name="max_pages" min="1" value="5"' in response.text
+        for option in ("local", "queue", "record"):
+            assert f'<option value="{option}" selected>' in response.text
+        assert 'data-here="/schedules"' in response.text  # the live refresh reads the GET page
+    assert store.value("SELECT COUNT(*) FROM schedule") == 0
+
+    added = session.post(server.url + "/schedules", data={**form, "cron": "0 3 * * 1"},
+                         allow_redirects=False, timeout=30)  # fmt: skip
+    assert added.status_code == 303
+    schedule_id = store.value("SELECT id FROM schedule")
+    location = urlsplit(added.headers["location"])
+    assert location.path == f"/schedules/{schedule_id}"
+    assert parse_qs(location.query)["notice"] == [f"Schedule {schedule_id} added."]
+    page = session.get(server.url + added.headers["location"], timeout=30).text
+    # The next five runs: Mondays at 03:00 in Paris.
+    upcoming = re.findall(r"\((\d{4}-\d\d-\d\d) (\d\d:\d\d) (CES?T)\)", page)
+    assert len(upcoming) == 5 and {time for _, time, _ in upcoming} == {"03:00"}
+    assert {dt.date.fromisoformat(day).weekday() for day, _, _ in upcoming} == {0}
+    row = store.rows("SELECT timezone, max_pages, mode, overlap, missed FROM schedule")[0]
+    assert row == ("Europe/Paris", 5, "local", "queue", "record")
+
+
+def test_the_schedule_forms_need_the_csrf_token_and_work(server, site, store):
+    added = add_schedule(server, client_slug="forms", url=site, max_pages=1)
+    schedule_id = added["id"]
+    base = f"{server.url}/schedules/{schedule_id}"
+    session = login(server)
+
+    def state() -> tuple:
+        paused = store.value("SELECT paused FROM schedule WHERE id = ?", schedule_id)
+        return paused, store.value("SELECT COUNT(*) FROM schedule_run")
+
+    for action in ("pause", "run-now", "remove"):
+        for token in (None, "0" * 64):
+            data = {"confirmed": "1", "next": "/schedules"}
+            if token:
+                data["csrf_token"] = token
+            response = session.post(f"{base}/{action}", data=data, timeout=30)
+            assert response.status_code == 403, action
+            assert "no valid CSRF token" in message_of(response.text)
+    assert state() == (0, 0)
+
+    page = session.get(base, timeout=30).text
+    csrf = csrf_of(page)
+    assert f'<form method="post" action="/schedules/{schedule_id}/pause">' in page
+    pause = session.post(f"{base}/pause", data={"csrf_token": csrf, "next": "/schedules"},
+                         allow_redirects=False, timeout=30)  # fmt: skip
+    assert pause.status_code == 303
+    assert pause.headers["location"] == f"/schedules?notice=Schedule+{schedule_id}+paused."
+    assert state() == (1, 0)
+    listed = row_of(session.get(server.url + "/schedules", timeout=30).text, "data-schedule",
+                    schedule_id)  # fmt: skip
+    assert 'data-paused="true"' in listed and 'data-action="resume"' in listed
+    resume = session.post(f"{base}/resume", data={"csrf_token": csrf},
+                          allow_redirects=False, timeout=30)  # fmt: skip
+    assert resume.status_code == 303
+    notice = parse_qs(urlsplit(resume.headers["location"]).query)["notice"][0]
+    assert notice.startswith(f"Schedule {schedule_id} resumed; its next run is due ")
+    assert state()[0] == 0
+
+    data = {"csrf_token": csrf, "next": f"/schedules/{schedule_id}"}
+    run = session.post(f"{base}/run-now", data=data, allow_redirects=False, timeout=30)
+    assert run.status_code == 303
+    assert urlsplit(run.headers["location"]).path == f"/schedules/{schedule_id}"
+    fired = fired_run(server, schedule_id)
+    assert wait_finished(server, fired["job_id"])["status"] == "completed"
+
+    # Remove asks first (a page when the script does not), then removes; the jobs stay.
+    question = session.post(f"{base}/remove", data=data, timeout=30)
+    assert question.status_code == 200
+    asked = f"Remove schedule {schedule_id}? Its runs go with it; its jobs are kept."
+    assert asked in question.text
+    assert store.value("SELECT COUNT(*) FROM schedule") == 1
+    removed = session.post(
+        f"{base}/remove",
+        data={"csrf_token": csrf, "confirmed": "1", "next": f"/schedules/{schedule_id}"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert removed.status_code == 303
+    assert urlsplit(removed.headers["location"]).path == "/schedules"  # its own page is gone
+    assert store.value("SELECT COUNT(*) FROM schedule") == 0
+    assert job_of(server, fired["job_id"])["status"] == "completed"
+    gone = session.get(base, timeout=30)
+    assert gone.status_code == 404
+    assert message_of(gone.text) == (
+        f"There is no schedule {schedule_id}; `docscrawl schedule list` shows them."
+    )
+    again = session.post(f"{base}/pause", data={"csrf_token": csrf}, timeout=30)
+    assert again.status_code == 404

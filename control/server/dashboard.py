@@ -13,8 +13,10 @@ API's status code and the service's sentence.
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import functools
 import math
+import zoneinfo
 from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -28,11 +30,12 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
-from control import jobs
+from control import change_reports, history, jobs, schedules
 from control.exceptions import DocscrawlError, InvalidRequest, UnknownJob
 from control.server.app import status_of
 from control.server.auth import COOKIE, CSRF_FIELD, Auth
 from control.server.service import MODES, CrawlRequest, JobService, progress_of
+from docscrawl import history as versions
 from docscrawl import models
 
 HERE = Path(__file__).parent
@@ -41,6 +44,7 @@ templates = Jinja2Templates(directory=str(HERE / "templates"))
 JOBS_PER_PAGE = 50
 PAGES_PER_PAGE = 50
 ERRORS_SHOWN = 100
+RUNS_SHOWN = 50
 LOG_LINES = 100
 MAX_ID = 2**63 - 1
 NOTHING = "\N{EN DASH}"  # what a counter shows before it has a value
@@ -263,6 +267,24 @@ def time_text(value: str | None) -> str:
     return value.removesuffix("Z").replace("T", " ") if value else NOTHING
 
 
+def zone_time_text(value: str | None, zone: str) -> str:
+    """An ISO time (UTC) in a schedule's time zone: 2026-12-07 03:00 CET; "" for UTC."""
+    if not value or zone == "UTC":
+        return ""
+    try:
+        moment = _parse_iso(value).replace(tzinfo=dt.UTC).astimezone(zoneinfo.ZoneInfo(zone))
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return ""
+    return moment.strftime("%Y-%m-%d %H:%M %Z")
+
+
+def lateness_text(seconds: float | None) -> str:
+    """How late a run fired: 0.2 s, 3 m 05 s, or a dash."""
+    if seconds is None:
+        return NOTHING
+    return f"{seconds:.1f} s" if seconds < 60 else duration_text(seconds)
+
+
 def rate_text(rate: float | None) -> str:
     return NOTHING if rate is None else f"{rate:.1f}/s"
 
@@ -285,11 +307,13 @@ def is_web_link(url: str | None) -> bool:
 
 
 templates.env.filters.update(
-    duration=duration_text, time=time_text, rate=rate_text, percent=percent
-)
+    duration=duration_text, time=time_text, rate=rate_text, percent=percent,
+    in_zone=zone_time_text, lateness=lateness_text,
+)  # fmt: skip
 templates.env.globals.update(
-    is_web_link=is_web_link, STATUSES=models.STATUSES, MODES=MODES, ACTIVE=models.ACTIVE_STATUSES
-)
+    is_web_link=is_web_link, STATUSES=models.STATUSES, MODES=MODES, ACTIVE=models.ACTIVE_STATUSES,
+    OVERLAP_POLICIES=schedules.OVERLAP_POLICIES, MISSED_POLICIES=schedules.MISSED_POLICIES,
+)  # fmt: skip
 
 
 # --- the pages ----------------------------------------------------------------------------------
@@ -340,7 +364,32 @@ def job_view(service: JobService, job_id: int) -> dict[str, Any]:
         "log_error": log_error,
         "log_lines": LOG_LINES,
         "scrapyd_jobs": f"{node.rstrip('/')}/jobs" if job["mode"] == "scrapyd" and node else None,
+        **report_view(service, job_id),
     }
+
+
+def report_view(service: JobService, job_id: int) -> dict[str, Any]:
+    """The job's change report (scheduled crawls have one), with a diff link per page."""
+    report = change_reports.report_of(job_id)
+    if report is None or report.get("previous_job_id") is None:
+        return {"report": report, "report_links": {}}
+    urls = [c["url"] for c in report["changed"]] + [i["url"] for i in report["ignored"]]
+    links = diff_links(service, report["previous_job_id"], job_id, urls)
+    return {"report": report, "report_links": links}
+
+
+def diff_links(service: JobService, old: int, new: int, urls: list[str]) -> dict[str, str]:
+    """url -> its page's diff between the versions jobs old and new saw."""
+    before, after = service.versions_seen(old, urls), service.versions_seen(new, urls)
+    links = {}
+    for url in urls:
+        if url not in after:
+            continue
+        page_id, new_hash = after[url]
+        old_hash = before.get(url, (None, None))[1]
+        chosen = {"old": old_hash, "new": new_hash} if old_hash and new_hash else {}
+        links[url] = f"/pages/{page_id}/history" + (f"?{urlencode(chosen)}" if chosen else "")
+    return links
 
 
 def pages_view(service: JobService, query: Mapping[str, str]) -> dict[str, Any]:
@@ -377,7 +426,109 @@ def diff_view(service: JobService, query: Mapping[str, str]) -> dict[str, Any]:
     asked = {"old": old or "", "new": new or "", "client": client or ""}
     if not (old or new or client):
         return {"diff": None, "asked": asked, "clients": service.clients()}
-    return {"diff": service.diff(old, new, client), "asked": asked, "clients": service.clients()}
+    found = service.diff(old, new, client)
+    links = diff_links(service, found["old_job"], found["new_job"], found["changed"])
+    return {"diff": found, "links": links, "asked": asked, "clients": service.clients()}
+
+
+def page_history_view(service: JobService, page_id: int, query: Mapping[str, str]) -> dict:
+    """A page's versions, newest first, and the unified diff of two (default: the latest two)."""
+    page = service.page(page_id)
+    found = history.page_history(page["url"], page["client"]).versions
+    newest = found[0] if found else None
+    new = pick_version(page_id, found, query.get("new"), newest)
+    old = pick_version(page_id, found, query.get("old"), next_version(found, new))
+    lines: list[tuple[str, str]] = []
+    if old is not None and new is not None:
+        before = versions.version_markdown(page_id, old.content_hash) or ""
+        after = versions.version_markdown(page_id, new.content_hash) or ""
+        lines = diff_lines(
+            before, after, f"{old.short_hash} (job {old.job_id})",
+            f"{new.short_hash} (job {new.job_id})",
+        )  # fmt: skip
+    return {"page": page, "versions": found, "old": old, "new": new, "lines": lines,
+            "added": sum(kind == "add" for kind, _ in lines),
+            "removed": sum(kind == "del" for kind, _ in lines)}  # fmt: skip
+
+
+def pick_version(
+    page_id: int, found: list[history.VersionSummary], asked: str | None, default: Any
+) -> history.VersionSummary | None:
+    """The version whose hash starts with asked (the short hash will do), else default."""
+    text = (asked or "").strip().lower()
+    if not text:
+        return default
+    matches = [v for v in found if v.content_hash.startswith(text)]
+    if len(matches) != 1:
+        why = "no" if not matches else "more than one"
+        raise InvalidRequest(
+            f"Page {page_id} has {why} stored version {text!r}; /pages/{page_id}/history "
+            "lists its versions."
+        )
+    return matches[0]
+
+
+def next_version(
+    found: list[history.VersionSummary], version: history.VersionSummary | None
+) -> history.VersionSummary | None:
+    """The version stored before this one (the list is newest first)."""
+    if version is None:
+        return None
+    position = found.index(version)
+    return found[position + 1] if position + 1 < len(found) else None
+
+
+def diff_lines(before: str, after: str, old_name: str, new_name: str) -> list[tuple[str, str]]:
+    """The unified diff as (kind, text) lines: head, hunk, add, del or same.
+
+    The text is crawled text: the template escapes it (never Markup).
+    """
+    found = []
+    diff = difflib.unified_diff(
+        before.splitlines(), after.splitlines(), old_name, new_name, lineterm=""
+    )
+    for line in diff:
+        if line.startswith(("---", "+++")) and len(found) < 2:
+            kind = "head"
+        elif line.startswith("@@"):
+            kind = "hunk"
+        else:
+            kind = {"+": "add", "-": "del"}.get(line[:1], "same")
+        found.append((kind, line))
+    return found
+
+
+def schedules_view() -> dict[str, Any]:
+    """The schedules page's data: every schedule with its counts and last run."""
+    found = [schedules.schedule_as_dict(s) for s in schedules.list_schedules()]
+    return {"schedules": found, "paused": sum(1 for s in found if s["paused"])}
+
+
+def schedule_view(schedule_id: int) -> dict[str, Any]:
+    """One schedule, its next five due times and its runs, newest first."""
+    schedule = schedules.schedule_as_dict(schedules.get(schedule_id), upcoming=5)
+    found = [schedules.run_as_dict(run) for run in schedules.runs(schedule_id, RUNS_SHOWN)]
+    return {"schedule": schedule, "runs": found, "runs_limit": RUNS_SHOWN}
+
+
+def schedule_request(form: Mapping[str, str]) -> schedules.ScheduleRequest:
+    """The add-schedule form as the schedules' request (mode "auto": the server chooses)."""
+    mode = form.get("mode") or "auto"
+    return schedules.ScheduleRequest(
+        client_slug=(form.get("client_slug") or "").strip(),
+        url=(form.get("url") or "").strip(),
+        cron=form.get("cron") or "",
+        timezone=(form.get("timezone") or "").strip() or "UTC",
+        max_pages=whole_number("max pages", form.get("max_pages"), 1),
+        max_depth=whole_number("max depth", form.get("max_depth"), 0),
+        mode=None if mode == "auto" else mode,
+        overlap=form.get("overlap") or "skip",
+        missed=form.get("missed") or "catch-up",
+    )
+
+
+# The add-schedule form's defaults.
+SCHEDULE_FORM = {"timezone": "UTC", "mode": "auto", "overlap": "skip", "missed": "catch-up"}
 
 
 def crawl_request(form: Mapping[str, str]) -> CrawlRequest:
@@ -500,6 +651,73 @@ def install(app: FastAPI) -> None:
         found = await call(service_of(request).page, path_id(request, "page"))
         html = render_markdown(found.get("markdown") or "")
         return render(request, "page.html", {"page": found, "html": html})
+
+    @page("/pages/{item_id:int}/history")
+    async def page_history_page(request: Request) -> Response:
+        page_id = path_id(request, "page")
+        context = await call(page_history_view, service_of(request), page_id, request.query_params)
+        return render(request, "history.html", context)
+
+    @page("/schedules")
+    async def schedules_page(request: Request) -> Response:
+        context = await call(schedules_view)
+        return render(request, "schedules.html", {**context, "form": SCHEDULE_FORM})
+
+    @page("/schedules", "POST")
+    async def add_schedule(request: Request) -> Response:
+        form = await checked_form(request)
+        try:
+            added = await call(lambda: schedules.add(schedule_request(form)))
+        except DocscrawlError as exc:
+            # The schedules page again, with what was typed and the sentence.
+            context = await call(schedules_view)
+            context.update(form=form, form_error=str(exc), here="/schedules")
+            return render(request, "schedules.html", context, status_of(exc))
+        return with_notice(f"/schedules/{added.id}", f"Schedule {added.id} added.")
+
+    @page("/schedules/{item_id:int}")
+    async def schedule_page(request: Request) -> Response:
+        context = await call(schedule_view, path_id(request, "schedule"))
+        return render(request, "schedule.html", context)
+
+    @page("/schedules/{item_id:int}/pause", "POST")
+    async def pause_schedule(request: Request) -> Response:
+        schedule_id = path_id(request, "schedule")
+        form = await checked_form(request)
+        await call(schedules.set_paused, schedule_id, True)
+        back = local_path(form.get("next"), f"/schedules/{schedule_id}")
+        return with_notice(back, f"Schedule {schedule_id} paused.")
+
+    @page("/schedules/{item_id:int}/resume", "POST")
+    async def resume_schedule(request: Request) -> Response:
+        schedule_id = path_id(request, "schedule")
+        form = await checked_form(request)
+        resumed = await call(schedules.set_paused, schedule_id, False)
+        back = local_path(form.get("next"), f"/schedules/{schedule_id}")
+        due = time_text(jobs.iso(resumed.next_run_at))
+        return with_notice(back, f"Schedule {schedule_id} resumed; its next run is due {due} UTC.")
+
+    @page("/schedules/{item_id:int}/run-now", "POST")
+    async def run_schedule_now(request: Request) -> Response:
+        schedule_id = path_id(request, "schedule")
+        form = await checked_form(request)
+        await call(schedules.request_run, schedule_id)
+        back = local_path(form.get("next"), f"/schedules/{schedule_id}")
+        return with_notice(back, f"Schedule {schedule_id}: a run is requested; the server fires "
+                           "it within a second.")  # fmt: skip
+
+    @page("/schedules/{item_id:int}/remove", "POST")
+    async def remove_schedule(request: Request) -> Response:
+        schedule_id = path_id(request, "schedule")
+        form = await checked_form(request)
+        if form.get("confirmed") != "1":
+            question = f"Remove schedule {schedule_id}? Its runs go with it; its jobs are kept."
+            return confirm(request, f"/schedules/{schedule_id}/remove", form, question)
+        await call(schedules.remove, schedule_id)
+        back = local_path(form.get("next"), "/schedules")
+        if urlsplit(back).path == f"/schedules/{schedule_id}":
+            back = "/schedules"  # its page is gone
+        return with_notice(back, f"Schedule {schedule_id} removed; its jobs are kept.")
 
     @page("/diff")
     async def diff_page(request: Request) -> Response:

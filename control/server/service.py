@@ -61,6 +61,7 @@ class CrawlRequest:
             )
         validation.validate_settings(settings)
         client = (self.client or "").strip() or urlsplit(url).hostname or "default"
+        validation.validate_client_name(client)
         return CrawlRequest(url, client, self.max_pages, self.max_depth, settings, self.mode)
 
 
@@ -318,6 +319,19 @@ class JobService:
     def reconcile(self) -> list[jobs.Reconciled]:
         """Finish the jobs whose process is gone (the server does it every few seconds)."""
         return self.session().reconcile()
+
+    def versions_seen(self, job_id: int, urls: list[str]) -> dict[str, tuple[int, str | None]]:
+        """url -> (page id, the text hash this job saw it with), for those of urls it saw
+        (the dashboard links a changed URL to its page's diff between two jobs' versions)."""
+        found: dict[str, tuple[int, str | None]] = {}
+        for start in range(0, len(urls), 500):  # URLs in one IN (...)
+            query = (
+                models.JobPage.select(Page.url, Page.id, models.JobPage.content_hash)
+                .join(Page)
+                .where((models.JobPage.job == job_id) & (Page.url << urls[start : start + 500]))
+            )
+            found.update((url, (page_id, digest)) for url, page_id, digest in query.tuples())
+        return found
 
 
 def progress_of(job: Job) -> dict[str, Any]:
