@@ -8,6 +8,7 @@ import datetime as dt
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from html import escape, unescape
 from pathlib import Path
@@ -740,3 +741,109 @@ def test_the_schedule_forms_need_the_csrf_token_and_work(server, site, store):
     )
     again = session.post(f"{base}/pause", data={"csrf_token": csrf}, timeout=30)
     assert again.status_code == 404
+
+
+# --- change reports and a page's history --------------------------------------------------------
+
+REPORT_PAGE = """<!doctype html><html><head><title>{title}</title></head><body>
+<nav><a href="index.html">Home</a> <a href="a.html">A</a> <a href="b.html">B</a></nav>
+<main><h1>{title}</h1><p>{updated}</p>
+<h2>Install</h2><p>{install}</p>
+<h2>Usage</h2><p>Run the tool with the right options and read what it prints.</p>
+</main></body></html>"""
+# Page A's install line changes (and holds a script, as text); page B's only change is noise.
+HOSTILE = "then type &lt;script&gt;alert(1)&lt;/script&gt; to check"
+
+
+def write_report_site(root: Path, version: str, updated_b: str) -> None:
+    root.mkdir(exist_ok=True)
+    pages = {
+        "index.html": ("Home", "Welcome to the docs.", "pip install thing"),
+        "a.html": ("Page A", "Page A explains the first thing.",
+                   f"pip install thing=={version} {HOSTILE}"),
+        "b.html": ("Page B", updated_b, "apt install other-thing"),
+    }  # fmt: skip
+    for name, (title, updated, install) in pages.items():
+        path = root / name
+        bump = path.exists()
+        path.write_text(REPORT_PAGE.format(title=title, updated=updated, install=install))
+        # http.server answers If-Modified-Since to the second: move a rewritten page's time on.
+        stamp = time.time() + (10 if bump else 0)
+        os.utime(path, (stamp, stamp))
+
+
+def test_a_scheduled_recrawl_shows_its_change_report_and_each_page_diff(server, tmp_path):
+    root = tmp_path / "planted"
+    write_report_site(root, "1.0", "Last updated on 1 December 2026")
+    with serve_directory(root) as url:
+        added = add_schedule(server, client_slug="planted", url=url + "index.html")
+        server.api("POST", f"/api/schedules/{added['id']}/run-now")
+        first = fired_run(server, added["id"])
+        wait_for(lambda: server.api("GET", f"/api/jobs/{first['job_id']}/changes").ok, 60, 0.2)
+        write_report_site(root, "2.0", "Last updated on 3 December 2026")
+        server.api("POST", f"/api/schedules/{added['id']}/run-now")
+        second = fired_run(server, added["id"], other_than=(first["id"],))
+        wait_for(lambda: server.api("GET", f"/api/jobs/{second['job_id']}/changes").ok, 60, 0.2)
+    old_job, new_job = first["job_id"], second["job_id"]
+    session = login(server)
+
+    html = session.get(f"{server.url}/jobs/{new_job}", timeout=30).text
+    report = re.search(r'<section class="card" id="job-report" data-live>(.*?)</section>', html,
+                       re.S).group(1)  # fmt: skip
+    assert f'Changes since <a href="/jobs/{old_job}">job {old_job}</a>' in report
+    assert "<small>(0 added, 0 removed, 1 changed, 1 ignored)</small>" in report
+    counts = dict(re.findall(r'data-field="report-(\w+)">(\d+)<', report))
+    assert counts == {"added": "0", "removed": "0", "changed": "1", "ignored": "1"}
+    changed = re.search(r'<li data-url="([^"]+)">(.*?)</li>\s*</ul>', report, re.S)
+    assert changed.group(1) == url + "a.html"
+    section = r'<span class="heading-path">([^<]*)</span>: <span class="change-\w+">(\w+)</span>'
+    assert re.findall(section, changed.group(2)) == [("Page A &gt; Install", "changed")]
+    ignored = re.search(r'<div class="report-ignored" id="report-ignored">(.*?)</div>', report,
+                        re.S).group(1)  # fmt: skip
+    assert f'<li data-url="{url}b.html">' in ignored
+    assert '<span class="muted">(noise: last-updated line)</span>' in ignored
+    assert "Noise rules applied: last-updated line, build stamp, copyright year." in report
+    link = unescape(re.search(r'<a href="([^"]+)" class="page-diff-link">', changed.group(2))[1])
+    page_id = int(re.match(r"/pages/(\d+)/history\?", link).group(1))
+    hashes = parse_qs(urlsplit(link).query)  # the two versions the two jobs saw
+    assert set(hashes) == {"old", "new"}
+
+    # /diff of the two jobs links to the same page diff.
+    diff = session.get(f"{server.url}/diff?old={old_job}&new={new_job}", timeout=30).text
+    assert f'<a href="{escape(link)}" class="page-diff-link">its diff</a>' in diff
+
+    # The page's history: two versions, and exactly the planted line removed and added.
+    page = session.get(f"{server.url}/pages/{page_id}", timeout=30).text
+    assert f'<a href="/pages/{page_id}/history">History</a>' in page
+    markdown = server.api("GET", f"/api/pages/{page_id}").json()["markdown"]
+    (new_line,) = [line for line in markdown.splitlines() if "thing==2.0" in line]
+    for path in (link, f"/pages/{page_id}/history"):  # chosen, and the latest two by default
+        shown = session.get(server.url + path, timeout=30)
+        assert shown.status_code == 200, shown.text
+        lines = re.findall(r'<span class="line (add|del)">([^<]*)</span>', shown.text)
+        assert [(kind, unescape(text)) for kind, text in lines] == [
+            ("del", "-" + new_line.replace("2.0", "1.0")), ("add", "+" + new_line),
+        ]  # fmt: skip
+        assert "<script>" in new_line.replace("\\", "")  # the crawled text holds one
+        assert "<script>alert" not in shown.text.replace("\\", "")  # the page does not run it
+        assert escape(new_line) in shown.text
+        rows = re.findall(r'<tr data-version="(\w+)"', shown.text)
+        assert rows == [hashes["new"][0][:12], hashes["old"][0][:12]]  # newest first
+        assert f'<a href="/jobs/{new_job}">job {new_job}</a>' in shown.text
+        assert '<span class="plus">+1</span> <span class="minus">\u22121</span>' in shown.text
+
+    # Chosen the other way round, the same lines swap; a hash it does not have is a sentence.
+    swapped = session.get(f"{server.url}/pages/{page_id}/history",
+                          params={"old": hashes["new"][0][:12], "new": hashes["old"][0]},
+                          timeout=30).text  # fmt: skip
+    kinds = re.findall(r'<span class="line (add|del)">', swapped)
+    assert kinds == ["del", "add"] and "+" + new_line.replace("2.0", "1.0") in unescape(swapped)
+    unknown = session.get(f"{server.url}/pages/{page_id}/history?old=abc123", timeout=30)
+    assert unknown.status_code == 400
+    assert message_of(unknown.text) == (
+        f"Page {page_id} has no stored version 'abc123'; /pages/{page_id}/history lists its "
+        "versions."
+    )
+    # The first scheduled crawl's report says it is the first.
+    first_page = session.get(f"{server.url}/jobs/{old_job}", timeout=30).text
+    assert "Change report <small>(the client&#39;s first completed crawl)</small>" in first_page
