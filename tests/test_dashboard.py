@@ -451,13 +451,13 @@ def browser() -> Iterator[object]:
         driver.quit()
 
 
-def save_screenshot(driver, tmp_path: Path) -> Path:
-    shot = tmp_path / "dashboard.png"
+def save_screenshot(driver, tmp_path: Path, name: str = "dashboard.png") -> Path:
+    shot = tmp_path / name
     assert driver.save_screenshot(str(shot))
     if os.environ.get("DOCSCRAWL_SCREENSHOT_DIR"):
         target = Path(os.environ["DOCSCRAWL_SCREENSHOT_DIR"])
         target.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, target / "dashboard.png")
+        shutil.copyfile(shot, target / name)
     return shot
 
 
@@ -847,3 +847,72 @@ def test_a_scheduled_recrawl_shows_its_change_report_and_each_page_diff(server, 
     # The first scheduled crawl's report says it is the first.
     first_page = session.get(f"{server.url}/jobs/{old_job}", timeout=30).text
     assert "Change report <small>(the client&#39;s first completed crawl)</small>" in first_page
+
+
+def test_a_browser_sees_scheduled_runs_arrive_and_reads_the_change_report(
+    browser, server, tmp_path
+):
+    from selenium.common.exceptions import StaleElementReferenceException as Stale
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as expected
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver = browser
+    wait = WebDriverWait(driver, 30, poll_frequency=0.1, ignored_exceptions=[Stale])
+
+    def text(css: str) -> str:
+        return wait.until(lambda d: [d.find_element(By.CSS_SELECTOR, css).text])[0]
+
+    root = tmp_path / "planted"
+    root.mkdir()
+    with serve_directory(root) as url:
+        added = add_schedule(server, client_slug="watched", url=url + "index.html")
+        driver.get(server.login_link)
+        wait.until(lambda d: d.current_url == server.url + "/")
+        driver.get(f"{server.url}/schedules/{added['id']}")
+        assert text("#schedule-runs .empty") == "No runs yet."
+
+        # Runs arrive on the open page without a reload.
+        driver.execute_script("window.notReloaded = true;")
+        first_job = None
+        for version, day in (("1.0", 1), ("2.0", 3)):
+            write_report_site(root, version, f"Last updated on {day} December 2026")
+            before = len(driver.find_elements(By.CSS_SELECTOR, "#schedule-runs tr[data-run]"))
+            server.api("POST", f"/api/schedules/{added['id']}/run-now")
+            wait.until(lambda d, n=before: len(d.find_elements(
+                By.CSS_SELECTOR, '#schedule-runs tr[data-outcome="fired"]')) == n + 1)  # fmt: skip
+            job_id = int(text("#schedule-runs tr[data-run] td:nth-child(3) a").split()[-1])
+            wait_for(lambda j=job_id: server.api("GET", f"/api/jobs/{j}/changes").ok, 60, 0.2)
+            first_job = first_job or job_id
+        assert driver.execute_script("return window.notReloaded === true;")
+        wait.until(lambda d: text('#schedule-summary dd[data-field="fired"]') == "2")
+        save_screenshot(driver, tmp_path, "schedule.png")
+
+    # The newest run's job: its report, and from it the page's diff.
+    driver.find_element(By.CSS_SELECTOR, "#schedule-runs tr[data-run] td:nth-child(3) a").click()
+    wait.until(lambda d: d.current_url == f"{server.url}/jobs/{job_id}")
+    assert text("#job-report h2").startswith(f"Changes since job {first_job}")
+    assert text("#report-ignored li").endswith("(noise: last-updated line) · its diff")
+    save_screenshot(driver, tmp_path, "change-report.png")
+    driver.find_element(By.CSS_SELECTOR, "#report-changed a.page-diff-link").click()
+    wait.until(lambda d: "/history?" in d.current_url)
+    removed = text("#page-diff .del")
+    assert "thing==1.0" in removed and "<script>alert(1)</script>" in removed.replace("\\", "")
+    assert "thing==2.0" in text("#page-diff .add")
+    save_screenshot(driver, tmp_path, "page-history.png")
+
+    # The list shows its last run; Remove asks first, and yes removes it.
+    driver.get(f"{server.url}/schedules")
+    row = f'#schedules-region tr[data-schedule="{added["id"]}"]'
+    assert text(f'{row} [data-field="last_run"] a') == f"job {job_id}"
+    save_screenshot(driver, tmp_path, "schedules.png")
+    driver.get(f"{server.url}/schedules/{added['id']}")
+    driver.find_element(By.CSS_SELECTOR, '#schedule-actions [data-action="remove"]').click()
+    alert = wait.until(expected.alert_is_present())
+    assert alert.text.startswith(f"Remove schedule {added['id']}?")
+    alert.accept()
+    wait.until(lambda d: urlsplit(d.current_url).path == "/schedules" and "notice" not in
+               d.current_url)  # fmt: skip
+    assert text("#notice") == f"Schedule {added['id']} removed; its jobs are kept."
+    assert "No schedules." in text("#schedules-region")
+    assert driver.get_log("browser") == []  # no script errors, no failed loads
