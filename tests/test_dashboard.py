@@ -790,6 +790,7 @@ def test_a_scheduled_recrawl_shows_its_change_report_and_each_page_diff(server, 
     html = session.get(f"{server.url}/jobs/{new_job}", timeout=30).text
     report = re.search(r'<section class="card" id="job-report" data-live>(.*?)</section>', html,
                        re.S).group(1)  # fmt: skip
+    assert f'a run of <a href="/schedules/{added["id"]}">schedule {added["id"]}</a>' in html
     assert f'Changes since <a href="/jobs/{old_job}">job {old_job}</a>' in report
     assert "<small>(0 added, 0 removed, 1 changed, 1 ignored)</small>" in report
     counts = dict(re.findall(r'data-field="report-(\w+)">(\d+)<', report))

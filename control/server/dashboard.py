@@ -364,18 +364,23 @@ def job_view(service: JobService, job_id: int) -> dict[str, Any]:
         "log_error": log_error,
         "log_lines": LOG_LINES,
         "scrapyd_jobs": f"{node.rstrip('/')}/jobs" if job["mode"] == "scrapyd" and node else None,
-        **report_view(service, job_id),
+        **report_view(service, job_id, job["status"]),
     }
 
 
-def report_view(service: JobService, job_id: int) -> dict[str, Any]:
+def report_view(service: JobService, job_id: int, status: str) -> dict[str, Any]:
     """The job's change report (scheduled crawls have one), with a diff link per page."""
     report = change_reports.report_of(job_id)
+    run = service.schedule_run_of(job_id)
+    # A completed scheduled crawl's report is written by the scheduler a moment later.
+    pending = report is None and run is not None and status == models.COMPLETED
+    context = {"report": report, "report_links": {}, "schedule_run": run,
+               "report_pending": pending}  # fmt: skip
     if report is None or report.get("previous_job_id") is None:
-        return {"report": report, "report_links": {}}
+        return context
     urls = [c["url"] for c in report["changed"]] + [i["url"] for i in report["ignored"]]
-    links = diff_links(service, report["previous_job_id"], job_id, urls)
-    return {"report": report, "report_links": links}
+    context["report_links"] = diff_links(service, report["previous_job_id"], job_id, urls)
+    return context
 
 
 def diff_links(service: JobService, old: int, new: int, urls: list[str]) -> dict[str, str]:

@@ -333,6 +333,13 @@ class JobService:
             found.update((url, (page_id, digest)) for url, page_id, digest in query.tuples())
         return found
 
+    def schedule_run_of(self, job_id: int) -> dict[str, Any] | None:
+        """The schedule run that started this job (`run_as_dict`), or None for other crawls."""
+        from control import schedules
+
+        run = models.ScheduleRun.select().where(models.ScheduleRun.job == job_id).first()
+        return None if run is None else schedules.run_as_dict(run)
+
 
 def progress_of(job: Job) -> dict[str, Any]:
     """A job's live counters (the SSE `progress` event): pages, rate, errors, queued, ETA.

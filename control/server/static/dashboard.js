@@ -84,8 +84,9 @@
         }
       }
       const region = document.getElementById(first.id);
-      // A region the server no longer marks live (the job ended) is final.
-      if (region?.hasAttribute("data-live")) {
+      // A region the server no longer gives an interval (the job ended, the change report
+      // is written) is final.
+      if (region?.hasAttribute("data-interval")) {
         window.setTimeout(tick, Number(region.dataset.interval || 5000));
       }
     };
@@ -200,7 +201,8 @@
       onProgress(event);
       root.dataset.active = "false";
       document.querySelector("#job-counters .progress")?.remove();
-      quietly(refreshRegions());
+      // A scheduled crawl's change report comes a moment later: its region says to poll.
+      quietly(refreshRegions().then(pollRegions));
       quietly(loadSamples(jobId));
       quietly(loadLog(jobId));
     });
