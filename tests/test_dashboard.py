@@ -917,3 +917,27 @@ def test_a_browser_sees_scheduled_runs_arrive_and_reads_the_change_report(
     assert text("#notice") == f"Schedule {added['id']} removed; its jobs are kept."
     assert "No schedules." in text("#schedules-region")
     assert driver.get_log("browser") == []  # no script errors, no failed loads
+
+
+def test_without_the_session_the_new_pages_are_the_login_page_and_forms_change_nothing(
+    server, site, store
+):
+    added = add_schedule(server, client_slug="closed", url=site)
+    for path in ("/schedules", f"/schedules/{added['id']}", "/pages/1/history"):
+        response = requests.get(server.url + path, timeout=30)
+        assert response.status_code == 401, path
+        assert f'name="next" value="{escape(path)}"' in response.text
+    form = {"client_slug": "x", "url": site, "cron": YEARLY, "confirmed": "1"}
+    for path in ("/schedules", *(f"/schedules/{added['id']}/{action}"
+                                 for action in ("pause", "run-now", "remove"))):  # fmt: skip
+        assert requests.post(server.url + path, data=form, timeout=30).status_code == 401, path
+    assert store.rows("SELECT id, paused FROM schedule") == [(added["id"], 0)]
+    assert store.value("SELECT COUNT(*) FROM schedule_run") == 0
+    # Unknown ids are the error page with the sentence.
+    session = login(server)
+    for path, sentence in (
+        ("/schedules/999", "There is no schedule 999; `docscrawl schedule list` shows them."),
+        ("/pages/999/history", "There is no page 999."),
+    ):
+        response = session.get(server.url + path, timeout=30)
+        assert response.status_code == 404 and message_of(response.text) == sentence

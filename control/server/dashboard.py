@@ -503,10 +503,11 @@ def diff_lines(before: str, after: str, old_name: str, new_name: str) -> list[tu
     return found
 
 
-def schedules_view() -> dict[str, Any]:
+def schedules_view(service: JobService) -> dict[str, Any]:
     """The schedules page's data: every schedule with its counts and last run."""
     found = [schedules.schedule_as_dict(s) for s in schedules.list_schedules()]
-    return {"schedules": found, "paused": sum(1 for s in found if s["paused"])}
+    paused = sum(1 for s in found if s["paused"])
+    return {"schedules": found, "paused": paused, "clients": service.clients()}
 
 
 def schedule_view(schedule_id: int) -> dict[str, Any]:
@@ -665,17 +666,17 @@ def install(app: FastAPI) -> None:
 
     @page("/schedules")
     async def schedules_page(request: Request) -> Response:
-        context = await call(schedules_view)
+        context = await call(schedules_view, service_of(request))
         return render(request, "schedules.html", {**context, "form": SCHEDULE_FORM})
 
     @page("/schedules", "POST")
     async def add_schedule(request: Request) -> Response:
         form = await checked_form(request)
         try:
-            added = await call(lambda: schedules.add(schedule_request(form)))
+            added = await call(schedules.add, schedule_request(form))
         except DocscrawlError as exc:
             # The schedules page again, with what was typed and the sentence.
-            context = await call(schedules_view)
+            context = await call(schedules_view, service_of(request))
             context.update(form=form, form_error=str(exc), here="/schedules")
             return render(request, "schedules.html", context, status_of(exc))
         return with_notice(f"/schedules/{added.id}", f"Schedule {added.id} added.")
