@@ -2,8 +2,13 @@
 
 Pages work without JavaScript (plain links, GET filters, POST forms each with a CSRF token);
 static/dashboard.js makes them live: a job's counters from its Server-Sent Events, its chart
-from /api/jobs/{id}/samples, its log from /api/jobs/{id}/log, and the other pages by fetching
-themselves again and swapping the regions marked ``data-live``. No chart library, no CDN.
+from /api/jobs/{id}/samples, its log from /api/jobs/{id}/log, and the other pages (the jobs,
+a schedule's runs, the nodes) by fetching themselves again and swapping the regions marked
+``data-live``. No chart library, no CDN.
+
+Besides the jobs: the schedules (control/schedules.py) with their forms, a scheduled crawl's
+change report on its job page (control/change_reports.py), and a page's versions with the
+diff of two (control/history.py), always escaped: crawled text is never HTML.
 
 A route reads the request, calls the service in the thread pool (a cancel may wait for its
 crawl), and hands the result to one template; a docscrawl error is the error page with the
@@ -35,7 +40,7 @@ from control.exceptions import DocscrawlError, InvalidRequest, UnknownJob
 from control.server.app import status_of
 from control.server.auth import COOKIE, CSRF_FIELD, Auth
 from control.server.service import MODES, CrawlRequest, JobService, progress_of
-from docscrawl import history as versions
+from docscrawl import history as page_versions
 from docscrawl import models
 
 HERE = Path(__file__).parent
@@ -445,15 +450,18 @@ def page_history_view(service: JobService, page_id: int, query: Mapping[str, str
     old = pick_version(page_id, found, query.get("old"), next_version(found, new))
     lines: list[tuple[str, str]] = []
     if old is not None and new is not None:
-        before = versions.version_markdown(page_id, old.content_hash) or ""
-        after = versions.version_markdown(page_id, new.content_hash) or ""
-        lines = diff_lines(
-            before, after, f"{old.short_hash} (job {old.job_id})",
-            f"{new.short_hash} (job {new.job_id})",
-        )  # fmt: skip
+        before = page_versions.version_markdown(page_id, old.content_hash) or ""
+        after = page_versions.version_markdown(page_id, new.content_hash) or ""
+        lines = diff_lines(before, after, version_label(old), version_label(new))
     return {"page": page, "versions": found, "old": old, "new": new, "lines": lines,
             "added": sum(kind == "add" for kind, _ in lines),
             "removed": sum(kind == "del" for kind, _ in lines)}  # fmt: skip
+
+
+def version_label(version: history.VersionSummary) -> str:
+    """A version in a diff's header: its short hash and the job that first stored it."""
+    job = f" (job {version.job_id})" if version.job_id else ""
+    return version.short_hash + job
 
 
 def pick_version(
