@@ -140,6 +140,13 @@ def check_share(ctx: click.Context, param: click.Parameter, value: float | None)
     return value
 
 
+def check_client(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    try:
+        return None if value is None else validation.validate_client_name(value)
+    except InvalidRequest as exc:
+        raise click.BadParameter(str(exc).rstrip("."), ctx=ctx, param=param) from exc
+
+
 def check_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
     try:
         return validation.validate_url(value)
@@ -154,7 +161,12 @@ def check_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
     callback=check_url,
     help="Start URL; the crawl stays on its host and under its path.",
 )
-@click.option("--client", "client_name", help="Client name (default: the URL's host).")
+@click.option(
+    "--client",
+    "client_name",
+    callback=check_client,
+    help="Client name (default: the URL's host).",
+)
 @click.option("--async", "run_async", is_flag=True, help="Schedule on Scrapyd and return.")
 @click.option("--max-pages", type=JOB_ID, help="Stop after this many pages.")
 @click.option("--max-depth", type=click.IntRange(min=0), help="Follow links this deep.")

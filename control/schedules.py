@@ -130,9 +130,8 @@ def add(request: ScheduleRequest, now: dt.datetime | None = None) -> Schedule:
         raise InvalidRequest(f"missed must be one of {', '.join(MISSED_POLICIES)}.")
     if request.mode not in (None, "scrapyd", "local"):
         raise InvalidRequest("mode must be scrapyd or local.")
-    slug = models.slugify(request.client_slug or "")
-    if not slug:
-        raise InvalidRequest("The client slug must have a letter or a digit.")
+    validation.validate_client_name(request.client_slug or "")
+    slug = models.slugify(request.client_slug)
     first = next_runs(cron, request.timezone, now or models.utcnow(), 1)[0]
     with models.write_transaction():
         client = models.Client.get_or_none(models.Client.slug == slug)

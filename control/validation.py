@@ -51,6 +51,18 @@ def validate_settings(settings: dict[str, str]) -> dict[str, str]:
     return settings
 
 
+def validate_client_name(name: str) -> str:
+    """A client name as given (its slug is derived), or InvalidRequest: it is shown and used
+    everywhere, so it has a letter or digit and no control characters."""
+    import re
+
+    if re.search(r"[\x00-\x1f\x7f]", name):
+        raise InvalidRequest("The client name must not contain control characters.")
+    if not re.search(r"[^\W_]", name):
+        raise InvalidRequest(f"The client name {name!r} needs a letter or a digit.")
+    return name
+
+
 def validate_limits(max_pages: int | None, max_depth: int | None) -> None:
     """--max-pages (at least 1) and --max-depth (at least 0), or InvalidRequest."""
     for name, value, least in (("max_pages", max_pages, 1), ("max_depth", max_depth, 0)):

@@ -698,9 +698,11 @@ def open_store(location: str, *, create: bool = True) -> peewee.Database:
             f"{describe_location(location)} is neither a file path nor a database URL "
             f"docscrawl supports; it supports {SUPPORTED_STORES}."
         ) from exc
-    database.initialize(db)
     try:
+        # Connect first: binding the models asks the engine's driver for its binary type
+        # (BlobField), which fails obscurely when the driver is missing; connecting says so.
         db.connect(reuse_if_open=True)
+        database.initialize(db)
         _ensure_schema(db)
     except peewee.ImproperlyConfigured as exc:  # e.g. mysql:// with no MySQL driver installed
         raise StoreError(

@@ -58,8 +58,13 @@ class CrawlBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
     url: str = Field(description="Start URL; the crawl stays on its host and under its path.")
     client: str | None = Field(None, description="Client name (default: the URL's host).")
-    max_pages: int | None = Field(None, description="Stop after this many pages (at least 1).")
-    max_depth: int | None = Field(None, description="Follow links this deep (at least 0).")
+    # Strict: JSON true is not a page count of 1.
+    max_pages: int | None = Field(
+        None, strict=True, description="Stop after this many pages (at least 1)."
+    )
+    max_depth: int | None = Field(
+        None, strict=True, description="Follow links this deep (at least 0)."
+    )
     settings: dict[str, str | int | float | bool] = Field(
         default_factory=dict, description="Scrapy settings, as `crawl -s KEY=VALUE`."
     )
@@ -307,8 +312,8 @@ class ScheduleBody(BaseModel):
     cron: str = Field(description="Five cron fields (or six, seconds last), e.g. '0 3 * * 1'.")
     timezone: str = Field("UTC", description="The cron's IANA time zone.")
     settings: dict[str, str | int | float | bool] = Field(default_factory=dict)
-    max_pages: int | None = None
-    max_depth: int | None = None
+    max_pages: int | None = Field(None, strict=True)
+    max_depth: int | None = Field(None, strict=True)
     mode: Literal["scrapyd", "local"] | None = None
     overlap: Literal["skip", "queue"] = "skip"
     missed: Literal["catch-up", "record"] = "catch-up"
