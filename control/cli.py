@@ -326,40 +326,89 @@ def _warn_unreachable(session: CommandSession) -> None:
         )
 
 
+# How many jobs `list` shows unless told otherwise (--limit N, --all): a screenful.
+LIST_LIMIT = 30
+
+
+def parse_when(ctx: click.Context, param: click.Parameter, value: str | None):
+    """--since / --until: an ISO date (the whole day, UTC) or datetime (UTC unless it says)."""
+    if value is None:
+        return None
+    import datetime as dt
+
+    try:
+        if len(value) == 10:  # a date: --since from its start, --until to its end
+            day = dt.datetime.combine(dt.date.fromisoformat(value), dt.time())
+            return day if param.name == "since" else day + dt.timedelta(days=1, microseconds=-1)
+        when = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is not an ISO date or datetime (2026-12-01, 2026-12-01T09:30Z)",
+            ctx=ctx,
+            param=param,
+        ) from None
+    if when.tzinfo is not None:
+        when = when.astimezone(dt.UTC).replace(tzinfo=None)
+    return when
+
+
 @main.command("list")
 @click.option("--status", type=click.Choice(models.STATUSES), help="Only jobs in this status.")
 @click.option("--client", "client_slug", help="Only jobs of this client (its slug).")
+@click.option("--limit", type=JOB_ID, help=f"Show the newest N jobs (default {LIST_LIMIT}).")
+@click.option("--all", "show_all", is_flag=True, help="Show every job.")
+@click.option("--since", callback=parse_when, help="Only jobs created at or after this date (UTC).")
+@click.option(
+    "--until", callback=parse_when, help="Only jobs created at or before this date (UTC)."
+)
 @json_option
 @pass_session
 def list_command(
-    session: CommandSession, status: str | None, client_slug: str | None, as_json: bool
+    session: CommandSession,
+    status: str | None,
+    client_slug: str | None,
+    limit: int | None,
+    show_all: bool,
+    since: Any,
+    until: Any,
+    as_json: bool,
 ) -> None:
-    """List jobs, newest first."""
+    """List jobs, newest first: the last 30 unless --limit N or --all."""
+    if show_all and limit is not None:
+        raise click.UsageError("Give --limit N or --all, not both.")
     for note in session.reconcile():
         click.echo(f"Job {note.job_id} is now {note.status}: {note.reason}.", err=True)
     _warn_unreachable(session)
-    found = jobs.list_jobs(status, client_slug)
-    if as_json:
-        output.print_json([jobs.job_summary(job) for job in found])
-        return
-    if not found:
-        click.echo("No jobs.", err=True)
-        return
-    rows = [
-        (
-            job.id,
-            job.status,
-            job.client.slug,
-            job.url,
-            job.pages,
-            jobs.job_summary(job)["started_at"] or "-",
-            output.duration(jobs.duration_seconds(job)),
-        )
-        for job in found
-    ]
-    click.echo(
-        output.table(["ID", "Status", "Client", "URL", "Pages", "Started", "Duration"], rows)
+    listing = jobs.list_job_summaries(
+        status,
+        client_slug,
+        limit=None if show_all else limit or LIST_LIMIT,
+        since=since,
+        until=until,
     )
+    if as_json:
+        output.print_json(listing.jobs)
+    elif not listing.jobs:
+        click.echo("No jobs.", err=True)
+    else:
+        rows = [
+            (
+                job["id"],
+                job["status"],
+                job["client"],
+                job["url"],
+                job["pages"],
+                job["started_at"] or "-",
+                output.duration(job["duration"]),
+            )
+            for job in listing.jobs
+        ]
+        click.echo(
+            output.table(["ID", "Status", "Client", "URL", "Pages", "Started", "Duration"], rows)
+        )
+    if listing.more:
+        noun = "job" if listing.more == 1 else "jobs"
+        click.echo(f"{listing.more} more {noun}; --limit or --all shows them.", err=True)
 
 
 @main.command()

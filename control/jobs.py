@@ -108,19 +108,79 @@ def list_jobs(
     *,
     limit: int | None = None,
     before: int | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
 ) -> list[Job]:
-    """Jobs, newest first, optionally of one status or one client; a page of them with
-    ``limit`` and ``before`` (only jobs with a smaller id)."""
+    """Jobs, newest first, optionally of one status or one client, created in [since, until];
+    a page of them with ``limit`` and ``before`` (only jobs with a smaller id)."""
     query = Job.select(Job, models.Client).join(models.Client).order_by(Job.id.desc())
-    if status:
-        query = query.where(Job.status == status)
-    if client_slug:
-        query = query.where(models.Client.slug == client_slug)
-    if before is not None:
-        query = query.where(Job.id < before)
+    query = _filtered(query, status, client_slug, before, since, until)
     if limit is not None:
         query = query.limit(limit)
     return list(query)
+
+
+@dataclass(frozen=True)
+class JobListing:
+    """A page of job summaries (`list`), newest first, and how many more jobs match."""
+
+    jobs: list[dict[str, Any]]
+    more: int
+
+
+def list_job_summaries(
+    status: str | None = None,
+    client_slug: str | None = None,
+    *,
+    limit: int | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+) -> JobListing:
+    """What list_jobs lists, as job_summary dicts built from plain rows: a peewee Job and
+    Client object per row cost 0.5 s for 10,000 jobs (issue 16). ``more`` is counted in SQL."""
+    Client = models.Client
+    columns = (Job.id, Job.status, Client.slug, Client.name, Job.url, Job.pages,
+               Job.started_at, Job.finished_at, Job.mode)  # fmt: skip
+    query = Job.select(*columns).join(Client).order_by(Job.id.desc())
+    query = _filtered(query, status, client_slug, None, since, until)
+    if limit is not None:
+        query = query.limit(limit)
+    now = models.utcnow()
+    summaries = [_summary(*row, now=now) for row in query.tuples()]
+    more = 0
+    if limit is not None and len(summaries) == limit:
+        counted = _filtered(Job.select(), status, client_slug, None, since, until).count()
+        more = max(0, counted - limit)
+    return JobListing(summaries, more)
+
+
+def _filtered(
+    query: peewee.ModelSelect,
+    status: str | None,
+    client_slug: str | None,
+    before: int | None,
+    since: dt.datetime | None,
+    until: dt.datetime | None,
+) -> peewee.ModelSelect:
+    # Each filter has an index behind it, and keeps the jobs in id order (newest first) so that
+    # a LIMIT stops early: job.status and job.client_id (the client found by its unique slug)
+    # list their jobs by id; a date range is also given as the id range it implies (ids grow
+    # as jobs are created), found on job.created_at, so the jobs are read from the primary key.
+    if status:
+        query = query.where(Job.status == status)
+    if client_slug:
+        client = models.Client.select(models.Client.id).where(models.Client.slug == client_slug)
+        query = query.where(Job.client == client)
+    if before is not None:
+        query = query.where(Job.id < before)
+    # (MIN(id + 0): a bare MIN(id) makes SQLite walk the primary key instead of the range.)
+    if since is not None:
+        first = Job.select(peewee.fn.MIN(Job.id + 0)).where(Job.created_at >= since)
+        query = query.where((Job.created_at >= since) & (Job.id >= first))
+    if until is not None:
+        last = Job.select(peewee.fn.MAX(Job.id + 0)).where(Job.created_at <= until)
+        query = query.where((Job.created_at <= until) & (Job.id <= last))
+    return query
 
 
 # --- liveness ------------------------------------------------------------------------------------
@@ -435,17 +495,39 @@ def duration_seconds(job: Job, now: dt.datetime | None = None) -> float | None:
 
 def job_summary(job: Job) -> dict[str, Any]:
     """The fields `list --json` promises for a job."""
+    return _summary(
+        job.id, job.status, job.client.slug, job.client.name, job.url, job.pages,
+        job.started_at, job.finished_at, job.mode,
+    )  # fmt: skip
+
+
+def _summary(
+    job_id: int,
+    status: str,
+    client_slug: str,
+    client_name: str,
+    url: str,
+    pages: int,
+    started_at: dt.datetime | None,
+    finished_at: dt.datetime | None,
+    mode: str,
+    now: dt.datetime | None = None,
+) -> dict[str, Any]:
+    seconds = None
+    if started_at is not None:
+        end = finished_at or now or models.utcnow()
+        seconds = max(0.0, (end - started_at).total_seconds())
     return {
-        "id": job.id,
-        "status": job.status,
-        "client": job.client.slug,
-        "client_name": job.client.name,
-        "url": job.url,
-        "pages": job.pages,
-        "started_at": iso(job.started_at),
-        "finished_at": iso(job.finished_at),
-        "duration": _round(duration_seconds(job)),
-        "mode": job.mode,
+        "id": job_id,
+        "status": status,
+        "client": client_slug,
+        "client_name": client_name,
+        "url": url,
+        "pages": pages,
+        "started_at": iso(started_at),
+        "finished_at": iso(finished_at),
+        "duration": _round(seconds),
+        "mode": mode,
     }
 
 

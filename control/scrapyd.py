@@ -7,10 +7,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-import requests
-from scrapyd_api import ScrapydAPI
-from scrapyd_api.exceptions import ScrapydResponseError
-
 from control import environment
 from control.exceptions import ScrapydRefused, ScrapydUnavailable
 from docscrawl.redact import mask_credentials
@@ -56,6 +52,9 @@ class ScrapydNode:
     def __init__(self, target: ScrapydTarget, timeout: tuple[float, float] | None = None):
         self.target = target
         self.url = target.url.rstrip("/")
+        # requests and python-scrapyd-api cost ~70 ms of start-up: only a Scrapyd call needs them.
+        from scrapyd_api import ScrapydAPI
+
         self.api = ScrapydAPI(self.url, auth=target.auth, timeout=timeout or request_timeout())
 
     def schedule(self, jobid: str, spider_args: dict[str, Any], settings: dict[str, Any]) -> str:
@@ -98,6 +97,9 @@ class ScrapydNode:
         return f"{self.url}/logs/{self.target.project}/{SPIDER}/{jobid}.log"
 
     def _call(self, request: Callable[[], T]) -> T:
+        import requests
+        from scrapyd_api.exceptions import ScrapydResponseError
+
         try:
             return request()
         except requests.Timeout as exc:

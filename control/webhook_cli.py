@@ -10,13 +10,20 @@ import click
 from control import output
 from control.cli import JOB_ID, json_option, pass_session
 from control.exceptions import InvalidRequest
-from control.server import webhooks
 from control.session import CommandSession
+
+
+def _webhooks():
+    """control.server.webhooks, imported when a webhook command runs: it imports requests,
+    which every other command would pay for at start-up."""
+    from control.server import webhooks
+
+    return webhooks
 
 
 def _check_url(ctx: click.Context, param: click.Parameter, value: str) -> str:
     try:
-        return webhooks.check_url(value)
+        return _webhooks().check_url(value)
     except InvalidRequest as exc:
         raise click.BadParameter(str(exc), ctx=ctx, param=param) from exc
 
@@ -36,8 +43,8 @@ def add(session: CommandSession, url: str, client_slug: str) -> None:
     Each event raised from now on is POSTed as JSON, signed (`docscrawl webhook secret`), by
     `docscrawl serve`; a failed delivery is retried with backoff.
     """
-    hook, created = webhooks.add_webhook(url, client_slug)
-    shown = webhooks.mask_credentials(hook.url)
+    hook, created = _webhooks().add_webhook(url, client_slug)
+    shown = _webhooks().mask_credentials(hook.url)
     if created:
         click.echo(f"Webhook {hook.id}: {shown} receives the events of {client_slug}'s jobs.")
     else:
@@ -59,10 +66,10 @@ def remove(session: CommandSession, url: str, client_slug: str | None) -> None:
 
     Its delivery log goes with it.
     """
-    deliveries = webhooks.remove_webhook(url, client_slug)
+    deliveries = _webhooks().remove_webhook(url, client_slug)
     whose = f"{client_slug}'s jobs" if client_slug else "every job (a server's webhook)"
     click.echo(
-        f"Removed the webhook {webhooks.mask_credentials(url.strip())} for {whose}, "
+        f"Removed the webhook {_webhooks().mask_credentials(url.strip())} for {whose}, "
         f"with {deliveries} deliveries."
     )
     if client_slug is None:
@@ -81,12 +88,12 @@ def list_command(session: CommandSession, as_json: bool) -> None:
     The clients' webhooks, and the URLs servers were given with `serve --webhook` (every job's
     events), each with its deliveries counted: delivered, pending, given up.
     """
-    found = webhooks.list_webhooks()
+    found = _webhooks().list_webhooks()
     if as_json:
         output.print_json(found)
         return
     if not found:
-        click.echo("No webhooks.", err=True)
+        click.echo("No _webhooks().", err=True)
         return
     rows = [
         (
@@ -112,20 +119,20 @@ def secret(session: CommandSession) -> None:
     The key kept in the store (generated the first time it is asked for). A server given
     DOCSCRAWL_WEBHOOK_SECRET or --webhook-secret-file signs with that key instead.
     """
-    if webhooks.secret_from_environment():
+    if _webhooks().secret_from_environment():
         click.echo(
-            f"The key is taken from {webhooks.SECRET_VARIABLE}, not kept in the store; "
+            f"The key is taken from {_webhooks().SECRET_VARIABLE}, not kept in the store; "
             "read it there.",
             err=True,
         )
         return
-    key, created = webhooks.stored_secret()
+    key, created = _webhooks().stored_secret()
     click.echo(key)
     if created:
         click.echo("A new key was generated and kept in the store.", err=True)
     click.echo(
         "A server started with --webhook-secret-file or "
-        f"{webhooks.SECRET_VARIABLE} signs with that key instead.",
+        f"{_webhooks().SECRET_VARIABLE} signs with that key instead.",
         err=True,
     )
 
@@ -147,7 +154,7 @@ def deliveries(session: CommandSession, job_id: int | None, limit: int, as_json:
     Newest event first: the event, its job, the URL, the state (pending, delivered, gave_up),
     the attempts made and the receiver's last answer or the error.
     """
-    log = webhooks.delivery_log(job_id, limit)
+    log = _webhooks().delivery_log(job_id, limit)
     if as_json:
         output.print_json(log)
         return

@@ -40,7 +40,6 @@ from docscrawl.models import (
     STATUSES,
     Job,
 )
-from docscrawl.urls import CrawlScope
 
 logger = logging.getLogger(__name__)
 
@@ -283,6 +282,9 @@ def finish(
         models.FrontierRequest.delete().where(models.FrontierRequest.job == job.id).execute()
         if job.finish_reason == "finished":
             # Only a crawl that ran to its end can say a page is no longer there.
+            # (Imported here: w3lib's urllib.request would cost every CLI command start-up.)
+            from docscrawl.urls import CrawlScope
+
             scope = CrawlScope(job.url)
             prefix = f"{urlsplit(job.url).scheme}://{scope.netloc}{scope.prefix}"
             models.record_removed_pages(job.id, job.client_id, prefix)

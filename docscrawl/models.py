@@ -26,7 +26,7 @@ from docscrawl import redact
 logger = logging.getLogger(__name__)
 
 # The schema version this docscrawl writes: its last migration step (MIGRATIONS, below).
-SCHEMA_VERSION = 11
+SCHEMA_VERSION = 14
 
 # Job statuses. ACTIVE ones have (or are about to have) a live process.
 PENDING = "pending"
@@ -162,7 +162,9 @@ class Page(BaseModel):
     audit_lost = peewee.BooleanField(default=False, constraints=[peewee.SQL("DEFAULT FALSE")])
 
     class Meta:
-        indexes = ((("client", "url"), True),)
+        # (audit_lost, audit_share, job): a job's flagged pages are counted from the index
+        # alone (control/audit.py), without reading the rows' text.
+        indexes = ((("client", "url"), True), (("audit_lost", "audit_share", "job"), False))
 
 
 # Columns of Page computed from other fields when a page is written, not extracted.
@@ -520,6 +522,15 @@ def _add_scale_indexes(db: peewee.Database) -> None:
     db.execute_sql("CREATE INDEX IF NOT EXISTS job_created_at ON job (created_at)")
 
 
+def _add_audit_index(db: peewee.Database) -> None:
+    # `status` counts a job's flagged pages from this index alone. Building it reads every
+    # page once (the audit columns come after the text).
+    db.execute_sql(
+        "CREATE INDEX IF NOT EXISTS page_audit_lost_audit_share_job_id "
+        "ON page (audit_lost, audit_share, job_id)"
+    )
+
+
 def _add_audit_columns(db: peewee.Database) -> None:
     # Plain ADD COLUMNs (see _add_job_pages), filled from each page's stored audit.
     present = {column.name for column in db.get_columns("page")}
@@ -617,6 +628,7 @@ MIGRATIONS: dict[int, Any] = {
     9: _add_schedules,
     10: _add_audit_columns,
     11: _add_scale_indexes,
+    14: _add_audit_index,
 }
 # Steps may skip numbers (work on several steps at once lands in any order); none is reused.
 assert SCHEMA_VERSION == max(MIGRATIONS), "SCHEMA_VERSION must be the last migration step"
