@@ -516,9 +516,7 @@ def _add_schedules(db: peewee.Database) -> None:
 
 def _add_scale_indexes(db: peewee.Database) -> None:
     # A year of crawls: a job's change counts without a table lookup per row, and jobs by date.
-    db.execute_sql(
-        "CREATE INDEX IF NOT EXISTS job_page_job_id_change ON job_page (job_id, change)"
-    )
+    db.execute_sql("CREATE INDEX IF NOT EXISTS job_page_job_id_change ON job_page (job_id, change)")
     db.execute_sql("CREATE INDEX IF NOT EXISTS job_created_at ON job (created_at)")
 
 
@@ -876,9 +874,36 @@ def get_or_create_client(name: str) -> Client:
     return client
 
 
+# Skips that leave a URL unfetched: such a page may still be there. (A page that answers 404 or
+# 410, is a soft 404, or now redirects away, is gone; one that timed out or hit a trap rule is
+# not known.)
+NOT_FETCHED_KINDS = (TIMEOUT, NETWORK, ROBOTS, TOO_LARGE, TRAP, DEPTH, LIMIT, DUPLICATE)
+
+
 def record_removed_pages(job_id: int, client_id: int, url_prefix: str) -> int:
     """Mark as ``removed`` for this job the client's pages under url_prefix that an earlier job
-    saw (and did not already find removed) but this job did not. Returns how many."""
+    saw (and did not already find removed) but this job did not. Returns how many.
+
+    A page this job chose not to fetch (a trap rule, --max-depth, a timeout: its ledger says
+    so) is not removed; and when the ledger's row cap left such skips unnamed, the job cannot
+    tell a page it skipped from one that is gone, so it marks none.
+    """
+    job = Job.get_by_id(job_id)
+    named = dict(
+        CrawlError.select(CrawlError.kind, peewee.fn.COUNT(CrawlError.id))
+        .where((CrawlError.job == job_id) & (CrawlError.kind << NOT_FETCHED_KINDS))
+        .group_by(CrawlError.kind)
+        .tuples()
+    )
+    counted = {kind: n for kind, n in (job.skipped or {}).items() if kind in NOT_FETCHED_KINDS}
+    if any(n > named.get(kind, 0) for kind, n in counted.items()):
+        logger.info(
+            "Job %s: some skipped URLs are not in its ledger; no page marked removed", job_id
+        )
+        return 0
+    skipped = CrawlError.select(CrawlError.url).where(
+        (CrawlError.job == job_id) & (CrawlError.kind << NOT_FETCHED_KINDS)
+    )
     earlier = (
         JobPage.select(JobPage.change)
         .where((JobPage.page == Page.id) & (JobPage.job < job_id))
@@ -891,6 +916,7 @@ def record_removed_pages(job_id: int, client_id: int, url_prefix: str) -> int:
         & Page.url.startswith(url_prefix)
         & ~peewee.fn.EXISTS(seen_now)
         & (earlier.alias("last_change") != REMOVED)
+        & ~(Page.url << skipped)
     )
     rows = [
         {"job": job_id, "page": page_id, "change": REMOVED, "content_hash": digest}

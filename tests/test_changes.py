@@ -114,6 +114,23 @@ def test_a_limited_crawl_does_not_call_pages_removed(cli: Cli, static_site) -> N
     assert cli("status", "--job", "2", "--json").json()["changes"]["removed"] == 0
 
 
+def test_pages_a_recrawl_chose_not_to_fetch_are_not_removed(
+    cli: Cli, store: Store, static_site
+) -> None:
+    """A re-crawl that skipped pages (deeper than --max-depth here; a trap rule or a timeout
+    alike) ran to its end, yet did not look at them: they are not gone."""
+    url, _, _ = static_site
+    assert cli("crawl", "--url", url, "--client", "S", "--quiet").returncode == 0
+    again = cli("crawl", "--url", url, "--client", "S", "--max-depth", "0", "--quiet")
+    assert again.returncode == 0, again.stderr
+    details = cli("status", "--job", "2", "--json").json()
+    assert details["finish_reason"] == "finished" and details["skipped"].get("depth") == 3
+    assert details["changes"]["removed"] == 0
+    # A later full crawl that finds a page gone still says so.
+    assert cli("crawl", "--url", url, "--client", "S", "--quiet").returncode == 0
+    assert cli("status", "--job", "3", "--json").json()["changes"]["removed"] == 0
+
+
 def test_sample_site_recrawl_is_all_not_modified(cli: Cli, store: Store, site: str) -> None:
     url = site + "docbook/"
     assert cli("crawl", "--url", url, "--client", "D", "--quiet").returncode == 0
