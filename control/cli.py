@@ -789,3 +789,8 @@ main.add_command(history)
 from control.schedule_cli import schedule  # noqa: E402
 
 main.add_command(schedule)
+
+from control.search_cli import report_index_progress, search  # noqa: E402
+
+main.add_command(search)
+report_index_progress()  # a store indexed for search as it is opened says so on stderr

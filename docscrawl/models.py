@@ -556,6 +556,13 @@ MODELS = [StoreMeta, Client, Job, Page, CrawlError, FrontierRequest, JobPage, Pa
           *SERVER_MODELS, PageVersion, *SCHEDULE_MODELS]  # fmt: skip
 
 
+def _add_search_index(db: peewee.Database) -> None:
+    # Full-text search (docscrawl/search_index.py): existing sections are indexed in chunks.
+    from docscrawl import search_index
+
+    search_index.create_index(db)
+
+
 def _add_frontier(db: peewee.Database) -> None:
     db.create_tables([FrontierRequest], safe=True)
 
@@ -626,6 +633,7 @@ MIGRATIONS: dict[int, Any] = {
     9: _add_schedules,
     10: _add_audit_columns,
     11: _add_scale_indexes,
+    13: _add_search_index,
     14: _add_audit_index,
 }
 # Steps may skip numbers (work on several steps at once lands in any order); none is reused.
@@ -811,6 +819,7 @@ def _ensure_schema(db: peewee.Database) -> None:
         _take_write_lock(db)
         if not StoreMeta.table_exists():
             db.create_tables(MODELS)
+            _add_search_index(db)  # not a model: its table, triggers (and column) come here
             StoreMeta.create(key="schema_version", value=str(SCHEMA_VERSION))
             return
         version = _recorded_version()

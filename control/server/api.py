@@ -394,6 +394,18 @@ def job_changes(job_id: JobId) -> dict[str, Any]:
     return report
 
 
+@protected.get("/search", summary="Full-text search: pages best first, with a snippet")
+def search_pages(
+    q: Annotated[str, Query(min_length=1, description='Words and "quoted phrases".')],
+    client: Annotated[str | None, Query(description="Only this client's pages (slug).")] = None,
+    job: Annotated[int | None, Query(ge=1, le=MAX_ID, description="Only this job's.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 20,
+) -> list[dict[str, Any]]:
+    from control import search
+
+    return [hit.as_dict() for hit in search.search(q, client_slug=client, job_id=job, limit=limit)]
+
+
 # Included last: an APIRouter copies the routes it has when it is included.
 router.include_router(protected)
 router.include_router(schedules_api)
