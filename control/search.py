@@ -28,6 +28,9 @@ SNIPPET_WORDS = 24
 # bm25 column weights (search_index.SQLITE_COLUMNS): the title, six heading levels, the text.
 SQLITE_WEIGHTS = (10.0, 4.0, 4.0, 4.0, 4.0, 4.0, 4.0, 1.0)
 SQLITE_TEXT_COLUMN = 7
+# A query matching more sections than this is ranked by its title and heading matches first
+# (see _best_sqlite): scoring a million matches takes over a second.
+RANK_ALL_UP_TO = 20_000
 _TERM = re.compile(r'"([^"]*)"|(\S+)')
 
 
@@ -124,6 +127,26 @@ def _page_filter(client_slug: str | None, job_id: int | None) -> tuple[str, tupl
 def _best_sqlite(
     db: peewee.Database, match: str, title: str, where: tuple[str, tuple], limit: int
 ) -> list[tuple]:
+    table = search_index.FTS_TABLE
+    (matching,) = db.execute_sql(
+        f"SELECT count(*) FROM (SELECT 1 FROM {table} WHERE {table} MATCH ? LIMIT ?)",
+        (match, RANK_ALL_UP_TO + 1),
+    ).fetchone()
+    if matching <= RANK_ALL_UP_TO:
+        return _ranked_sqlite(db, match, title, where, limit)
+    # Too many sections to score every one (bm25 costs about 1 µs a match): rank the sections
+    # whose title or headings match, which outrank the others for the same words anyway, then
+    # further matching pages in store order.
+    headings = "{" + search_index.SQLITE_COLUMNS.replace(", text", "").replace(",", "") + "}"
+    best = _ranked_sqlite(db, f"{headings} : ({match})", title, where, limit)
+    if len(best) < limit:
+        best += _more_sqlite(db, match, where, limit - len(best), {row[0] for row in best})
+    return best
+
+
+def _ranked_sqlite(
+    db: peewee.Database, match: str, title: str, where: tuple[str, tuple], limit: int
+) -> list[tuple]:
     weights = ", ".join(str(weight) for weight in SQLITE_WEIGHTS)
     condition, params = where
     # The best section of each page (SQLite's bare columns take the row of MIN()); a page whose
@@ -133,7 +156,7 @@ def _best_sqlite(
             SELECT rowid AS id, bm25({search_index.FTS_TABLE}, {weights}) AS score
             FROM {search_index.FTS_TABLE} WHERE {search_index.FTS_TABLE} MATCH ?
         )
-        SELECT s.page_id, s.id, MIN(h.score) AS best, lower(p.title) = lower(?) AS exact
+        SELECT s.page_id, s.id, MIN(h.score) AS best, lower(s.lvl0) = lower(?) AS exact
         FROM hits h JOIN page_section s ON s.id = h.id JOIN page p ON p.id = s.page_id
         WHERE 1 = 1 {condition}
         GROUP BY s.page_id
@@ -142,6 +165,27 @@ def _best_sqlite(
     """
     rows = db.execute_sql(sql, (match, title, *params, limit)).fetchall()
     return [(page_id, section_id, -score) for page_id, section_id, score, _ in rows]
+
+
+def _more_sqlite(
+    db: peewee.Database, match: str, where: tuple[str, tuple], limit: int, seen: set[int]
+) -> list[tuple]:
+    """Up to limit more matching pages (not in seen), in store order."""
+    table = search_index.FTS_TABLE
+    condition, params = where
+    cursor = db.execute_sql(
+        f"SELECT s.page_id, s.id FROM {table} h JOIN page_section s ON s.id = h.rowid "
+        f"JOIN page p ON p.id = s.page_id WHERE {table} MATCH ? {condition}",
+        (match, *params),
+    )
+    first: dict[int, int] = {}
+    for page_id, section_id in cursor:  # streamed: stops reading once enough pages are found
+        if page_id not in seen and page_id not in first:
+            first[page_id] = section_id
+            if len(first) == limit:
+                break
+    # Unscored (rank 0): bm25 of even one row costs a pass over every match (its IDF).
+    return [(page_id, section_id, 0.0) for page_id, section_id in first.items()]
 
 
 def _snippets_sqlite(db: peewee.Database, match: str, section_ids: list[int]) -> dict[int, str]:

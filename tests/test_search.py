@@ -359,3 +359,43 @@ def test_without_fts5_the_store_says_so(tmp_path: Path, monkeypatch: pytest.Monk
 def test_fts5_is_available_here() -> None:
     db = peewee.SqliteDatabase(":memory:")
     assert search_index.fts5_available(db)
+
+
+def test_a_query_matching_very_many_sections_ranks_title_and_heading_matches(
+    writer: Writer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    writer.write(writer.job(), CORPUS)
+    monkeypatch.setattr(search, "RANK_ALL_UP_TO", 2)  # "widget" matches more sections than that
+    hits = search.search("widget")
+    assert hits[0].url == "http://h/widget.html"  # the exact title still first
+    assert set(urls(hits)) == {f"http://h/{s}.html" for s in ("install", "config", "widget", "faq")}
+    assert len(search.search("widget", limit=3)) == 3
+
+
+@pytest.mark.skipif(
+    "DOCSCRAWL_BENCH_SEARCH" not in __import__("os").environ,
+    reason="a timing run: DOCSCRAWL_BENCH_SEARCH=PAGES (5 sections a page)",
+)
+def test_query_times_on_a_generated_store(location: str, capsys: pytest.CaptureFixture) -> None:
+    """Not a check but a measurement (BENCHMARKS.md): bench.search_scale on this engine."""
+    import os
+    import time
+
+    from bench import search_scale
+
+    pages = int(os.environ["DOCSCRAWL_BENCH_SEARCH"])
+    start = time.perf_counter()
+    search_scale.generate(location, pages, 5)
+    generated = time.perf_counter() - start
+    models.database.close()
+    start = time.perf_counter()
+    models.open_store(location)
+    migrated = time.perf_counter() - start
+    lines = [f"{location.split(':')[0]}: {pages} pages, generated {generated:.1f} s, "
+             f"migration {migrated:.1f} s"]  # fmt: skip
+    for query, filters in search_scale.QUERIES:
+        seconds, _ = search_scale.timed(3, lambda q=query, f=filters: search.search(q, **f))
+        lines.append(f"{query!r} {filters}: {seconds:.3f} s, {search_scale.matching(query):,}")
+    models.database.close()
+    with capsys.disabled():
+        print("\n" + "\n".join(lines))
