@@ -2,7 +2,7 @@
 
 Generates a store (clients, jobs, pages of realistic size, ``job_page`` rows for each client's
 last crawls, a few ledger rows a job) straight through SQL: executemany in big transactions,
-with the schema created by the code under test. One client, ``big``, holds --big-share of the
+with the schema created by the code under test. One client, ``big``, holds --big-pages of the
 pages. Then runs every command of issue 16's table as a new process, --runs times each
 (median), with its peak RSS from GNU time (``wait4`` of a process that is itself small: a
 child's ``ru_maxrss`` starts from the RSS of the process it was forked from), next to a bare
@@ -14,9 +14,10 @@ child's ``ru_maxrss`` starts from the RSS of the process it was forked from), ne
     .venv/bin/python -m bench.store_scale --before /tmp/docscrawl-before   # also older code
 
 ``--before DIR``: a checkout of older code (``git worktree add DIR COMMIT``), run with
-``PYTHONPATH=DIR`` and this virtual environment. The store is generated with that code's schema;
-the older code is timed first, then the working tree (whose first, untimed, run migrates the
-store). ``--keep PATH`` keeps (and reuses, when it exists) the generated store.
+``PYTHONPATH=DIR`` and this virtual environment. The store is generated with that code's schema
+and copied (``-after.db``) for the working tree, whose first, untimed, run migrates its copy;
+the two sides run interleaved, command by command. ``--keep PATH`` keeps (and reuses, when it
+exists) the generated store and its copy.
 """
 
 from __future__ import annotations
@@ -282,13 +283,17 @@ def generate(path: Path, shape: Shape, live_pid: int, live_started: float) -> No
                 page["share"], page["lost"],
             ))  # fmt: skip
             new_in_last = rng.random() < 0.01
+            # A changed page had another text (hash) until the newest crawl, which says so.
+            changed = rng.random() < 0.02
             for position, job_id in enumerate(seen_by):
                 newest = position == len(seen_by) - 1
                 if new_in_last and not newest:
                     continue
-                changed = not newest and rng.random() < 0.02
-                change = "new" if new_in_last or position == 0 else "unchanged"
-                digest = ("0" * 64) if changed else page["hash"]
+                if new_in_last or position == 0:
+                    change = "new"
+                else:
+                    change = "changed" if changed and newest else "unchanged"
+                digest = page["hash"] if newest or not changed else "0" * 64
                 seen_rows.append((job_id, page_id, change, digest))
             if len(page_rows) >= 5000:
                 written += _write_pages(conn, page_rows, seen_rows)
@@ -381,35 +386,55 @@ def commands(store: Path, job: int, since: str, out: Path) -> list[tuple[str, li
     ]  # fmt: skip
 
 
-def time_side(side: str, env: dict[str, str], store: Path, work: Path, runs: int,
-              only: set[str] | None, big_pages: int) -> list[Timing]:  # fmt: skip
-    job, since = _probe_store(store)
-    out = work / f"out-{side}"
+@dataclass
+class Side:
+    """One version of the code, with its own copy of the store (an older docscrawl refuses a
+    store the newer one has migrated)."""
+
+    name: str
+    env: dict[str, str]
+    store: Path
+
+
+def time_sides(sides: list[Side], work: Path, runs: int, only: set[str] | None,
+               big_pages: int) -> list[Timing]:  # fmt: skip
+    """Every command on every side, interleaved (A B A B ...) so that the machine's drifts hit
+    every side alike; one untimed run of each side first (it warms the cache, and the newer
+    side's migrates its store)."""
+    job, since = _probe_store(sides[0].store)
+    listed = {side.name: commands(side.store, job, since, work / f"out-{side.name}")
+              for side in sides}  # fmt: skip
     results = []
-    for name, argv, counts_pages in commands(store, job, since, out):
+    for index, (name, _, counts_pages) in enumerate(listed[sides[0].name]):
         if only and name not in only and name != "python -c pass":
             continue
-        if (
-            side == "before"
-            and name.startswith("list --")
-            and name not in ("list --json", "list --status running")
-        ):
-            # The older list has no --all/--since: its `list` already prints every job.
-            continue
-        timing = Timing(side, name, [], [], big_pages if counts_pages else None)
-        try:
-            for attempt in range(runs + 1):  # the first run warms the cache and is not counted
+        timings = {}
+        for side in sides:
+            if side.name == "before" and name in ("list --all", "list --all --json",
+                                                  "list --since"):  # fmt: skip
+                continue  # the older list has no --all or --since: `list` prints every job
+            timings[side.name] = Timing(
+                side.name, name, [], [], big_pages if counts_pages else None
+            )
+        for attempt in range(runs + 1):
+            for side in sides:
+                timing = timings.get(side.name)
+                if timing is None or timing.failed:
+                    continue
+                out = work / f"out-{side.name}"
                 shutil.rmtree(out, ignore_errors=True)
                 out.mkdir(parents=True)
-                seconds, rss, _ = run_timed(argv, env, work)
+                try:
+                    seconds, rss, _ = run_timed(listed[side.name][index][1], side.env, work)
+                except (RuntimeError, subprocess.TimeoutExpired) as exc:
+                    timing.failed = str(exc).splitlines()[0][:200]
+                    continue
                 if attempt:
                     timing.seconds.append(seconds)
                     timing.rss_mib.append(rss)
-        except (RuntimeError, subprocess.TimeoutExpired) as exc:
-            timing.failed = str(exc).splitlines()[0][:200]
-        results.append(timing)
-        print(f"  {side:<6} {name:<26} {_cell(timing)}", file=sys.stderr)
-    shutil.rmtree(out, ignore_errors=True)
+        for timing in timings.values():
+            results.append(timing)
+            print(f"  {timing.side:<6} {name:<26} {_cell(timing)}", file=sys.stderr)
     return results
 
 
@@ -529,13 +554,21 @@ def main(argv: list[str] | None = None) -> int:
         size = store_size(store)
         print(size, file=sys.stderr)
         only = set(args.only.split(",")) if args.only else None
-        results = []
-        sides = args.sides.split(",")
-        if before_env and "before" in sides:
-            results += time_side("before", before_env, store, work, args.runs, only,
-                                 shape.big_pages)  # fmt: skip
-        if "after" in sides or not before_env:
-            results += time_side("after", env, store, work, args.runs, only, shape.big_pages)
+        sides = []
+        wanted = args.sides.split(",")
+        if before_env and "before" in wanted:
+            sides.append(Side("before", before_env, store))
+        if "after" in wanted or not before_env:
+            after = store
+            if before_env and "before" in wanted:
+                after = store.with_name(store.stem + "-after.db")
+                if not after.exists():
+                    print(f"Copying the store to {after} for the newer code", file=sys.stderr)
+                    with sqlite3.connect(store) as conn:
+                        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                    shutil.copyfile(store, after)
+            sides.append(Side("after", env, after))
+        results = time_sides(sides, work, args.runs, only, shape.big_pages)
         print(f"\nStore: {size}. Median of {args.runs} runs, peak RSS the largest.\n")
         print(table(results))
         return 1 if any(t.failed for t in results) else 0

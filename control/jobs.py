@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import peewee
-import psutil
 
 from control import environment, processes
 from control.exceptions import (
@@ -90,6 +89,8 @@ def create_job(
 
 def _this_process() -> dict[str, Any]:
     """The job fields that make this process (a foreground crawl) the job's process."""
+    import psutil  # only commands that start or resume a crawl need it
+
     me = psutil.Process()
     return {"pid": me.pid, "process_started_at": me.create_time(), "node": processes.this_host()}
 

@@ -6,8 +6,6 @@ import signal
 import socket
 import time
 
-import psutil
-
 # Two readings of one process's start time can differ by rounding.
 START_TIME_TOLERANCE = 1.0
 
@@ -24,6 +22,10 @@ def is_alive(pid: int | None, started_at: float | None) -> bool:
     """
     if not pid:
         return False
+    # Imported when a process is asked about: commands with no active job to check (`--help`,
+    # `status` of a finished job) start without it.
+    import psutil
+
     try:
         process = psutil.Process(pid)
         if process.status() == psutil.STATUS_ZOMBIE:
@@ -37,6 +39,8 @@ def send_signal(pid: int, started_at: float | None, signum: int) -> bool:
     """Signal the process if it is still ours; False if it is already gone."""
     if not is_alive(pid, started_at):
         return False
+    import psutil
+
     try:
         psutil.Process(pid).send_signal(signum)
     except psutil.NoSuchProcess:

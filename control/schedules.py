@@ -25,9 +25,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from croniter import croniter
-from croniter.croniter import CroniterError
-
 from control import jobs, validation
 from control.exceptions import InvalidRequest, UnknownJob
 from docscrawl import models
@@ -71,6 +68,10 @@ def check_timezone(name: str) -> zoneinfo.ZoneInfo:
 
 def check_cron(expression: str) -> str:
     """A cron expression croniter reads: 5 fields, or 6 with seconds last."""
+    # croniter is imported where a cron expression is read: every CLI command imports this
+    # module (through its `schedule` commands) and would pay for it at start-up.
+    from croniter import croniter
+
     expression = " ".join(str(expression).split())
     fields = expression.split(" ")
     if len(fields) not in (5, 6) or not croniter.is_valid(expression):
@@ -84,6 +85,9 @@ def check_cron(expression: str) -> str:
 
 def next_runs(expression: str, timezone: str, after: dt.datetime, count: int) -> list[dt.datetime]:
     """The next ``count`` due times after ``after`` (naive UTC), as naive UTC."""
+    from croniter import croniter
+    from croniter.croniter import CroniterError
+
     zone = check_timezone(timezone)
     start = after.replace(tzinfo=dt.UTC).astimezone(zone)
     try:

@@ -93,7 +93,7 @@ def list_command(session: CommandSession, as_json: bool) -> None:
         output.print_json(found)
         return
     if not found:
-        click.echo("No _webhooks().", err=True)
+        click.echo("No webhooks.", err=True)
         return
     rows = [
         (
