@@ -9,7 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-from conftest import Cli, Store
+from conftest import Cli, Store, clean_env
 
 from control import jobs
 from docscrawl import models
@@ -22,26 +22,27 @@ def _created(job_id: int) -> dt.datetime:
     return START + dt.timedelta(days=job_id - 1)  # job N was created on January N, 12:00
 
 
+CLIENTS = [(1, "Alpha", "alpha", str(START)), (2, "Beta", "beta", str(START))]
+JOB_ROWS = [
+    (n, 1 if n % 2 else 2, f"https://docs.example/{n}/", "failed" if n % 5 == 0 else "completed",
+     str(_created(n)), str(_created(n)), str(_created(n) + dt.timedelta(minutes=1)), n)
+    for n in range(1, JOBS + 1)
+]  # fmt: skip
+INSERT_CLIENT = "INSERT INTO client (id, name, slug, created_at) VALUES (?, ?, ?, ?)"
+INSERT_JOB = (
+    "INSERT INTO job (id, client_id, url, status, mode, settings, created_at, started_at, "
+    "finished_at, pages, errors, queued, resumes, skipped, extraction_failures) "
+    "VALUES (?, ?, ?, ?, 'sync', '{}', ?, ?, ?, ?, 0, 0, 0, '{}', '{}')"
+)
+
+
 @pytest.fixture
 def many_jobs(cli: Cli, store: Store) -> Cli:
     """45 finished jobs, one a day from 2026-01-01, of two clients (odd ids: alpha)."""
     assert cli("list").returncode == 0  # creates the store
     with sqlite3.connect(store.path) as conn:
-        conn.executemany(
-            "INSERT INTO client (id, name, slug, created_at) VALUES (?, ?, ?, ?)",
-            [(1, "Alpha", "alpha", str(START)), (2, "Beta", "beta", str(START))],
-        )
-        conn.executemany(
-            "INSERT INTO job (id, client_id, url, status, mode, settings, created_at, started_at,"
-            " finished_at, pages, errors, queued, resumes, skipped, extraction_failures) "
-            "VALUES (?, ?, ?, ?, 'sync', '{}', ?, ?, ?, ?, 0, 0, 0, '{}', '{}')",
-            [
-                (n, 1 if n % 2 else 2, f"https://docs.example/{n}/",
-                 "failed" if n % 5 == 0 else "completed", str(_created(n)),
-                 str(_created(n)), str(_created(n) + dt.timedelta(minutes=1)), n)
-                for n in range(1, JOBS + 1)
-            ],
-        )  # fmt: skip
+        conn.executemany(INSERT_CLIENT, CLIENTS)
+        conn.executemany(INSERT_JOB, JOB_ROWS)
     return cli
 
 
@@ -114,6 +115,31 @@ def test_bad_options_are_usage_errors(many_jobs: Cli, args: list[str]) -> None:
     result = many_jobs("list", *args)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and result.stdout == ""
+
+
+@pytest.fixture
+def pg_cli(postgres_store, tmp_path: Path):
+    """The real CLI with ``--db <this test's PostgreSQL URL>``."""
+    runner = Cli(postgres_store, tmp_path, clean_env())
+    yield runner
+    runner.stop_started()
+
+
+def test_on_postgresql(pg_cli: Cli, postgres_store) -> None:
+    assert pg_cli("list").returncode == 0  # creates the schema
+    for row in CLIENTS:
+        postgres_store.rows(INSERT_CLIENT, *row)
+    for row in JOB_ROWS:
+        postgres_store.rows(INSERT_JOB, *row)
+    first = pg_cli("list", "--json")
+    assert ids(first) == list(range(45, 15, -1))
+    assert first.stderr.strip() == "15 more jobs; --limit or --all shows them."
+    assert len(table_ids(pg_cli("list", "--all"))) == 45
+    assert ids(pg_cli("list", "--status", "failed", "--limit", "3", "--json")) == [45, 40, 35]
+    assert ids(pg_cli("list", "--client", "beta", "--limit", "2", "--json")) == [44, 42]
+    window = pg_cli("list", "--since", "2026-01-10", "--until", "2026-01-12", "--json")
+    assert ids(window) == [12, 11, 10]
+    assert ids(pg_cli("list", "--since", "2026-02-14T13:00+01:00", "--json")) == [45]
 
 
 # --- the SQL behind it ---------------------------------------------------------------------------
