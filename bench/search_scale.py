@@ -100,6 +100,7 @@ def _insert(db, p, page_rows, section_rows) -> None:
 # (query, filters): a rare word, a common one (in most sections), a two-word phrase (5% of
 # sections), a planted phrase, a planted exact title, the common word filtered. Job 1 is the
 # first client's only job.
+OPTION = {"client_slug": "client-slug", "job_id": "job"}  # search()'s argument: the CLI's
 QUERIES = [
     ("w19000", {}),
     ("w2", {}),
@@ -149,9 +150,7 @@ def main() -> None:
         for query, filters in QUERIES:
             seconds, hits = timed(args.repeats, lambda q=query, f=filters: search.search(q, **f))
             first = hits[0].title if hits else "-"
-            shown = " ".join(
-                [f"`{query}`", *(f"--{k.replace('_', '-')} {v}" for k, v in filters.items())]
-            )
+            shown = " ".join([f"`{query}`", *(f"--{OPTION[k]} {v}" for k, v in filters.items())])
             print(f"| {shown} | {matching(query):,} | {seconds:.3f} | {first} |")
         models.database.close()
         command = [str(Path(sys.executable).parent / "docscrawl"), "--db", location, "search",

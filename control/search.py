@@ -31,6 +31,7 @@ SQLITE_TEXT_COLUMN = 7
 # A query matching more sections than this is ranked by its title and heading matches first
 # (see _best_sqlite): scoring a million matches takes over a second.
 RANK_ALL_UP_TO = 20_000
+RANK_ALL_UP_TO_PG = 4_000  # ts_rank reads each match's tsvector: about 40 µs a match
 _TERM = re.compile(r'"([^"]*)"|(\S+)')
 
 
@@ -205,23 +206,67 @@ def _snippets_sqlite(db: peewee.Database, match: str, section_ids: list[int]) ->
 def _best_postgres(
     db: peewee.Database, query: str, title: str, where: tuple[str, tuple], limit: int
 ) -> list[tuple]:
+    column = search_index.PG_COLUMN
+    (matching,) = db.execute_sql(
+        f"SELECT count(*) FROM (SELECT 1 FROM page_section "
+        f"WHERE {column} @@ websearch_to_tsquery('simple', %s) LIMIT %s) m",
+        (query, RANK_ALL_UP_TO_PG + 1),
+    ).fetchone()
+    if matching <= RANK_ALL_UP_TO_PG:
+        return _ranked_postgres(db, query, title, where, limit, f"s.{column} @@ q")
+    # As on SQLite (_best_sqlite): rank the title and heading matches, then the others.
+    levels = ", ".join(f"s.{level}" for level in models.SECTION_LEVELS)
+    headings = f"{search_index.PG_HEADINGS_FUNCTION}({levels})"  # its index's expression
+    best = _ranked_postgres(db, query, title, where, limit, f"{headings} @@ q AND s.{column} @@ q")
+    if len(best) < limit:
+        best += _more_postgres(db, query, where, limit - len(best), {row[0] for row in best})
+    return best
+
+
+def _ranked_postgres(
+    db: peewee.Database,
+    query: str,
+    title: str,
+    where: tuple[str, tuple],
+    limit: int,
+    matches: str,
+) -> list[tuple]:
     condition, params = where
     column = search_index.PG_COLUMN
     sql = f"""
         WITH hits AS (
-            SELECT DISTINCT ON (s.page_id) s.page_id, s.id, ts_rank(s.{column}, q) AS score
+            SELECT DISTINCT ON (s.page_id) s.page_id, s.id, ts_rank(s.{column}, q) AS score,
+                lower(s.lvl0) = lower(%s) AS exact
             FROM page_section s, websearch_to_tsquery('simple', %s) q
-            WHERE s.{column} @@ q
+            WHERE {matches}
             ORDER BY s.page_id, score DESC, s.id
         )
-        SELECT h.page_id, h.id, h.score, lower(p.title) = lower(%s) AS exact
+        SELECT h.page_id, h.id, h.score, h.exact
         FROM hits h JOIN page p ON p.id = h.page_id
         WHERE TRUE {condition}
-        ORDER BY exact DESC, h.score DESC, h.page_id
+        ORDER BY h.exact DESC, h.score DESC, h.page_id
         LIMIT %s
     """
-    rows = db.execute_sql(sql, (query, title, *params, limit)).fetchall()
+    rows = db.execute_sql(sql, (title, query, *params, limit)).fetchall()
     return [(page_id, section_id, float(score)) for page_id, section_id, score, _ in rows]
+
+
+def _more_postgres(
+    db: peewee.Database, query: str, where: tuple[str, tuple], limit: int, seen: set[int]
+) -> list[tuple]:
+    """Up to limit more matching pages (not in seen), unscored (rank 0)."""
+    condition, params = where
+    rows = db.execute_sql(
+        f"SELECT s.page_id, s.id FROM page_section s JOIN page p ON p.id = s.page_id "
+        f"WHERE s.{search_index.PG_COLUMN} @@ websearch_to_tsquery('simple', %s) {condition} "
+        "LIMIT %s",
+        (query, *params, (limit + len(seen)) * 20),
+    ).fetchall()
+    first: dict[int, int] = {}
+    for page_id, section_id in rows:
+        if page_id not in seen and page_id not in first and len(first) < limit:
+            first[page_id] = section_id
+    return [(page_id, section_id, 0.0) for page_id, section_id in first.items()]
 
 
 def _snippets_postgres(db: peewee.Database, query: str, section_ids: list[int]) -> dict[int, str]:

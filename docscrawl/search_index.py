@@ -25,6 +25,7 @@ FTS_TABLE = "page_section_search"
 SQLITE_COLUMNS = "lvl0, lvl1, lvl2, lvl3, lvl4, lvl5, lvl6, text"
 PG_COLUMN = "search_vector"
 PG_FUNCTION = "docscrawl_section_vector"
+PG_HEADINGS_FUNCTION = "docscrawl_headings_vector"
 # Sections indexed per statement when an existing store is indexed (the migration).
 CHUNK = 5_000
 # What the progress reporter is told every so many sections (and at the end).
@@ -130,10 +131,21 @@ def _create_postgres(db: peewee.Database) -> int:
         f"WHERE id > %s AND id <= %s AND {PG_COLUMN} IS NULL",
         already=0,
     )
+    # The title and headings alone (control/search.py ranks a very common word's matches there
+    # first), indexed as an expression: no second column to keep.
+    db.execute_sql(
+        f"CREATE OR REPLACE FUNCTION {PG_HEADINGS_FUNCTION}({args}) RETURNS tsvector "
+        f"LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT "
+        f"to_tsvector('simple', coalesce(lvl0, '') || ' ' || {headings}) $$"
+    )
     # After the backfill: building a GIN index once is much faster than growing it row by row.
     db.execute_sql(
         f"CREATE INDEX IF NOT EXISTS page_section_{PG_COLUMN} ON page_section "
         f"USING GIN ({PG_COLUMN})"
+    )
+    db.execute_sql(
+        f"CREATE INDEX IF NOT EXISTS page_section_headings_vector ON page_section "
+        f"USING GIN ({PG_HEADINGS_FUNCTION}({columns}))"
     )
     return indexed
 
@@ -178,5 +190,6 @@ def drop_index(db: peewee.Database) -> None:
         db.execute_sql(f"DROP TABLE IF EXISTS {FTS_TABLE}")
     else:
         db.execute_sql(f"DROP TRIGGER IF EXISTS {PG_COLUMN} ON page_section")
+        db.execute_sql("DROP INDEX IF EXISTS page_section_headings_vector")
         db.execute_sql(f"ALTER TABLE page_section DROP COLUMN IF EXISTS {PG_COLUMN}")
         db.execute_sql(f"DROP FUNCTION IF EXISTS {PG_FUNCTION}_trigger()")

@@ -365,7 +365,9 @@ def test_a_query_matching_very_many_sections_ranks_title_and_heading_matches(
     writer: Writer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     writer.write(writer.job(), CORPUS)
-    monkeypatch.setattr(search, "RANK_ALL_UP_TO", 2)  # "widget" matches more sections than that
+    # "widget" matches more sections than that.
+    monkeypatch.setattr(search, "RANK_ALL_UP_TO", 2)
+    monkeypatch.setattr(search, "RANK_ALL_UP_TO_PG", 2)
     hits = search.search("widget")
     assert hits[0].url == "http://h/widget.html"  # the exact title still first
     assert set(urls(hits)) == {f"http://h/{s}.html" for s in ("install", "config", "widget", "faq")}
