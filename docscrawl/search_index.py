@@ -173,15 +173,6 @@ def _backfill(db: peewee.Database, statement: str, *, already: int) -> int:
     return done
 
 
-def rebuild(db: peewee.Database) -> None:
-    """Rebuild the whole index from page_section (a repair; the triggers normally suffice)."""
-    if is_sqlite(db):
-        db.execute_sql(f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}) VALUES ('rebuild')")
-    else:
-        columns = ", ".join(f"lvl{level}" for level in range(7))
-        db.execute_sql(f"UPDATE page_section SET {PG_COLUMN} = {PG_FUNCTION}({columns}, text)")
-
-
 def drop_index(db: peewee.Database) -> None:
     """Remove the index, its triggers and column (tests make a schema-11 store with it)."""
     if is_sqlite(db):
