@@ -17,7 +17,8 @@ child's ``ru_maxrss`` starts from the RSS of the process it was forked from), ne
 ``PYTHONPATH=DIR`` and this virtual environment. The store is generated with that code's schema
 and copied (``-after.db``) for the working tree, whose first, untimed, run migrates its copy;
 the two sides run interleaved, command by command. ``--keep PATH`` keeps (and reuses, when it
-exists) the generated store and its copy.
+exists) the generated store and its copy. ``--postgres URL`` (an empty database) also times the
+newer code on PostgreSQL, on a copy of the store made with ``docscrawl migrate-store``.
 """
 
 from __future__ import annotations
@@ -513,6 +514,12 @@ def main(argv: list[str] | None = None) -> int:
         help="with --before: which code to time (before needs a store it made)",
     )
     parser.add_argument("--only", help="comma-separated command names (as in the table)")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also time the newer code on this empty PostgreSQL database (the store is copied "
+        "into it with migrate-store)",
+    )
     parser.add_argument("--keep", type=Path, help="keep the store here (reused if it exists)")
     parser.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--live", help=argparse.SUPPRESS)  # pid:create_time of the timer
@@ -568,6 +575,16 @@ def main(argv: list[str] | None = None) -> int:
                         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                     shutil.copyfile(store, after)
             sides.append(Side("after", env, after))
+        if args.postgres:
+            # The same store in PostgreSQL, copied by `docscrawl migrate-store` (every id kept).
+            print(f"Copying the store into {args.postgres.split('@')[-1]} ...", file=sys.stderr)
+            started = time.monotonic()
+            subprocess.run(
+                [DOCSCRAWL, "migrate-store", "--from", str(sides[-1].store), "--to",
+                 args.postgres], env=env, cwd=work, check=True, stdout=subprocess.DEVNULL,
+            )  # fmt: skip
+            print(f"Copied in {time.monotonic() - started:.0f} s", file=sys.stderr)
+            sides.append(Side("after-pg", env, args.postgres))  # type: ignore[arg-type]
         results = time_sides(sides, work, args.runs, only, shape.big_pages)
         print(f"\nStore: {size}. Median of {args.runs} runs, peak RSS the largest.\n")
         print(table(results))
