@@ -133,13 +133,15 @@ def flagged_count(job_id: int, below: float | None = None) -> int:
 
 
 def _flagged_queries(job_id: int, threshold: float) -> list[Any]:
-    """The job's flagged pages, as two queries with no row in common: pages that lost a
-    heading, code block or table (or were kept whole), and the others whose text share is low.
+    """The job's flagged pages, as four queries with no row in common: pages that lost a
+    heading, code block or table (or were kept whole), and the others whose text share is low;
+    each among the pages whose last job this is, and among the others this job saw.
 
     Each is one range of the index on page (audit_lost, audit_share, job_id), which holds
     every column they test: flagged pages are few, and a page's row, with its text before the
-    audit columns, is never read to count them (the job's 200,000 rows were read before, 11 s on
-    a big store; issue 16).
+    audit columns, is never read to count them (SQLite read the job's 200,000 rows before, 11 s
+    on a big store; issue 16). The pages another job stored last are fewer still, and each is
+    looked up in job_page (one OR of both made PostgreSQL hash the job's 200,000 job_page rows).
     """
     Page, JobPage = models.Page, models.JobPage
     # The job's pages as `status` counts them and `export --job` exports them: every page it
@@ -147,7 +149,8 @@ def _flagged_queries(job_id: int, threshold: float) -> list[Any]:
     seen = JobPage.select(JobPage.id).where(
         (JobPage.page == Page.id) & (JobPage.job == job_id) & (JobPage.change != models.REMOVED)
     )
-    of_job = (Page.job == job_id) | peewee.fn.EXISTS(seen)
+    stored_last = Page.job == job_id
+    seen_too = (Page.job.is_null() | (Page.job != job_id)) & peewee.fn.EXISTS(seen)
     lost = Page.audit_lost == True  # noqa: E712 - SQL
     low = (Page.audit_lost == False) & (Page.audit_share < threshold)  # noqa: E712 - SQL
     return [
@@ -155,6 +158,7 @@ def _flagged_queries(job_id: int, threshold: float) -> list[Any]:
             Page.audit_share.is_null(False) & flagged & of_job
         )
         for flagged in (lost, low)
+        for of_job in (stored_last, seen_too)
     ]
 
 
