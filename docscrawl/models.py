@@ -974,8 +974,9 @@ def write_sections(pages: list[tuple[int, str, str | None, str, list]]) -> int:
 def change_counts(job_id: int) -> dict[str, int]:
     """How many pages the job found new, changed, unchanged and removed."""
     counts = dict.fromkeys(CHANGES, 0)
+    # COUNT(*), not COUNT(id): PostgreSQL then counts from the (job_id, change) index alone.
     query = (
-        JobPage.select(JobPage.change, peewee.fn.COUNT(JobPage.id))
+        JobPage.select(JobPage.change, peewee.fn.COUNT(peewee.SQL("*")))
         .where(JobPage.job == job_id)
         .group_by(JobPage.change)
     )
