@@ -225,7 +225,8 @@ def test_claims_from_many_threads_never_fire_a_run_twice(tmp_path: Path) -> None
     later = models.utcnow() + dt.timedelta(minutes=3, seconds=1)
 
     def claim() -> None:
-        models.open_store(location)
+        # The store is opened once (as the server does): peewee gives each thread its own
+        # connection. (open_store in each thread would rebind the shared models mid-claim.)
         claims.extend(schedules.claim_due(later))
 
     threads = [threading.Thread(target=claim) for _ in range(8)]
