@@ -13,13 +13,12 @@ so a reader can see what was left out and why.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 from control import changes
+from control.history import versions_seen
 from docscrawl import job_state, models
-from docscrawl.models import ChangeReport, Job, JobPage, Page
+from docscrawl.models import ChangeReport, Job
 
 # Each rule: a name shown in the report, and the lines it makes ignorable.
 NOISE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
@@ -104,35 +103,13 @@ def changed_sections(url: str, old: str, new: str) -> list[dict[str, Any]]:
     return found
 
 
-@dataclass
-class _Version:
-    page_id: int
-    content_hash: str | None
-
-
-def _versions(job_id: int, urls: Iterable[str]) -> dict[str, _Version]:
-    wanted = list(urls)
-    found: dict[str, _Version] = {}
-    for start in range(0, len(wanted), 500):
-        chunk = wanted[start : start + 500]
-        query = (
-            JobPage.select(Page.url, Page.id, JobPage.content_hash)
-            .join(Page)
-            .where((JobPage.job == job_id) & (Page.url << chunk))
-        )
-        for url, page_id, content_hash in query.tuples():
-            found[url] = _Version(page_id, content_hash)
-    return found
-
-
-def _markdown(version: _Version | None) -> str | None:
-    if version is None or version.content_hash is None:
+def _markdown(version: tuple[int, str | None] | None) -> str | None:
+    """The Markdown of the version a job saw ((page id, hash) from history.versions_seen)."""
+    if version is None or version[1] is None:
         return None
-    try:
-        from docscrawl import history
-    except ImportError:  # pragma: no cover - history is part of the package
-        return None
-    return history.version_markdown(version.page_id, version.content_hash)
+    from docscrawl import history
+
+    return history.version_markdown(*version)
 
 
 def build_report(job_id: int) -> dict[str, Any]:
@@ -158,8 +135,8 @@ def build_report(job_id: int) -> dict[str, Any]:
             "noise_rules": [name for name, _ in NOISE_RULES],
         }
     diff = changes.diff_jobs(previous, job.id)
-    old_versions = _versions(previous, diff.changed)
-    new_versions = _versions(job.id, diff.changed)
+    old_versions = versions_seen(previous, diff.changed)
+    new_versions = versions_seen(job.id, diff.changed)
     changed, ignored = [], []
     for url in diff.changed:
         old, new = _markdown(old_versions.get(url)), _markdown(new_versions.get(url))

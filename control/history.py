@@ -42,7 +42,7 @@ class PageDiff:
 
 def page_diffs(result: CrawlDiff) -> list[PageDiff]:
     """The unified diff of each changed page's Markdown, from the versions the two jobs saw."""
-    old, new = _hashes(result.old, result.changed), _hashes(result.new, result.changed)
+    old, new = versions_seen(result.old, result.changed), versions_seen(result.new, result.changed)
     texts = history.versions_markdown(
         [key for key in (*old.values(), *new.values()) if key[1] is not None]
     )
@@ -63,8 +63,9 @@ def page_diffs(result: CrawlDiff) -> list[PageDiff]:
     return diffs
 
 
-def _hashes(job_id: int, urls: Sequence[str]) -> dict[str, tuple[int, str | None]]:
-    """url -> (page id, the hash this job saw the page with) for these URLs."""
+def versions_seen(job_id: int, urls: Sequence[str]) -> dict[str, tuple[int, str | None]]:
+    """url -> (page id, the hash this job saw the page with) for those of these URLs it saw:
+    the key of the page's version (docscrawl.history) that job saw."""
     found: dict[str, tuple[int, str | None]] = {}
     for start in range(0, len(urls), _CHUNK):
         query = (

@@ -26,6 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from control import exceptions as errors
 from control.server.auth import COOKIE, Auth
+from control.server.background import BackgroundLoop
 from control.server.local_crawls import LocalCrawls
 from control.server.scheduler import Scheduler
 from control.server.service import JobService
@@ -81,29 +82,22 @@ def status_of(exc: Exception) -> int:
     return 500
 
 
-class Reconciler:
+class Reconciler(BackgroundLoop):
     """Finishes jobs whose process is gone, every few seconds, in a thread of its own."""
+
+    name = "reconcile"
 
     def __init__(self, service: JobService, interval: float):
         self.service = service
         self.interval = interval
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="reconcile", daemon=True)
+        super().__init__()
 
-    def start(self) -> None:
-        self._thread.start()
+    def wait(self) -> float:
+        return self.interval
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval):
-            try:
-                for note in self.service.reconcile():
-                    logger.warning("Job %s is now %s: %s.", note.job_id, note.status, note.reason)
-            except Exception as exc:  # noqa: BLE001 - locked a moment, say; try next round
-                logger.warning("Reconcile failed: %s", models.first_line(exc))
+    def tick(self) -> None:
+        for note in self.service.reconcile():
+            logger.warning("Job %s is now %s: %s.", note.job_id, note.status, note.reason)
 
 
 def create_app(settings: ServerSettings) -> FastAPI:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import threading
 
 from control import schedules
 from control.exceptions import DocscrawlError
+from control.server.background import BackgroundLoop
 from control.server.service import CrawlRequest, JobService
 from docscrawl import models
 
@@ -25,34 +25,20 @@ MAX_SLEEP = 1.0
 STALE_CLAIM = dt.timedelta(minutes=2)
 
 
-class Scheduler:
+class Scheduler(BackgroundLoop):
     """Wakes at each due time, claims and fires the runs, and reports scheduled crawls' changes."""
+
+    name = "scheduler"
 
     def __init__(self, service: JobService, max_sleep: float = MAX_SLEEP):
         self.service = service
         self.max_sleep = max_sleep
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="scheduler", daemon=True)
+        super().__init__()
 
-    def start(self) -> None:
-        self._thread.start()
+    def before_first(self) -> None:
+        schedules.abandon_stale_claims(STALE_CLAIM)
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        try:
-            schedules.abandon_stale_claims(STALE_CLAIM)
-        except Exception as exc:  # noqa: BLE001 - the store may be locked a moment
-            logger.warning("Scheduler: %s", models.first_line(exc))
-        while not self._stop.wait(self._sleep()):
-            try:
-                self.tick()
-            except Exception as exc:  # noqa: BLE001 - try again at the next tick
-                logger.warning("Scheduler: %s", models.first_line(exc))
-
-    def _sleep(self) -> float:
+    def wait(self) -> float:
         """Until the next due time, but at most max_sleep."""
         try:
             upcoming = schedules.next_due()

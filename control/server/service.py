@@ -323,15 +323,9 @@ class JobService:
     def versions_seen(self, job_id: int, urls: list[str]) -> dict[str, tuple[int, str | None]]:
         """url -> (page id, the text hash this job saw it with), for those of urls it saw
         (the dashboard links a changed URL to its page's diff between two jobs' versions)."""
-        found: dict[str, tuple[int, str | None]] = {}
-        for start in range(0, len(urls), 500):  # URLs in one IN (...)
-            query = (
-                models.JobPage.select(Page.url, Page.id, models.JobPage.content_hash)
-                .join(Page)
-                .where((models.JobPage.job == job_id) & (Page.url << urls[start : start + 500]))
-            )
-            found.update((url, (page_id, digest)) for url, page_id, digest in query.tuples())
-        return found
+        from control.history import versions_seen
+
+        return versions_seen(job_id, urls)
 
     def schedule_run_of(self, job_id: int) -> dict[str, Any] | None:
         """The schedule run that started this job (`run_as_dict`), or None for other crawls."""
