@@ -665,6 +665,11 @@ def make_database(location: str) -> peewee.Database:
     """Build (without connecting) the peewee database for a path or a database URL."""
     location = resolve_location(location)
     if "://" in location:
+        scheme, rest = location.split("://", 1)
+        if scheme in ("postgres", "postgresql"):
+            # The playhouse extension class: the same database, plus server-side cursors for
+            # stream() (psycopg2's ordinary cursor fetches a whole result before the first row).
+            location = f"postgresqlext://{rest}"
         return connect_url(location)
     return peewee.SqliteDatabase(
         location,
@@ -851,6 +856,21 @@ def _recorded_version() -> int:
         raise peewee.DatabaseError(
             f"its schema version {row.value!r} is not a number (store_meta is damaged)"
         ) from None
+
+
+def stream(query: Any, batch: int = 2000) -> Iterator[Any]:
+    """A select's rows one by one without holding them all, whatever the result's size.
+
+    SQLite steps its statement as rows are read (peewee's iterator() keeps none of them); on
+    PostgreSQL the rows come through a server-side cursor, `batch` at a time.
+    """
+    db = database.obj
+    if isinstance(db, peewee.PostgresqlDatabase) and hasattr(db, "_server_side_cursors"):
+        from playhouse.postgres_ext import ServerSide
+
+        yield from ServerSide(query, array_size=batch)
+    else:
+        yield from query.iterator()
 
 
 @contextmanager

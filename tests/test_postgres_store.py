@@ -191,6 +191,18 @@ def test_values_round_trip(opened: peewee.Database) -> None:
     assert models.Client.get_by_id(client.id).name == "Ünïcode Docs — ß"
 
 
+def test_stream_reads_every_row_in_order_through_batches(opened: peewee.Database) -> None:
+    client = models.get_or_create_client("Streamed")
+    models.Job.insert_many(
+        [{"client": client.id, "url": f"http://h/{n}"} for n in range(25)]
+    ).execute()
+    query = models.Job.select(models.Job.url).order_by(models.Job.id).tuples()
+    # A batch smaller than the result: PostgreSQL fetches from its server-side cursor 4 times.
+    assert [url for (url,) in models.stream(query, batch=7)] == [f"http://h/{n}" for n in range(25)]
+    if isinstance(opened, peewee.PostgresqlDatabase):
+        assert hasattr(opened, "_server_side_cursors")  # the class stream() needs for cursors
+
+
 # --- the pipeline and change tracking ------------------------------------------------------------
 
 
