@@ -12,6 +12,11 @@ from pathlib import Path
 import pytest
 from conftest import Cli, Store, free_port, wait_for
 
+from docscrawl import models
+
+# The PostgreSQL server fixtures (postgres_url), registered once per session.
+pytest_plugins = ["postgres"]
+
 PAGE = "<html><head><title>{title}</title></head><body><main><h1>{title}</h1><p>{text}</p>{links}</main></body></html>"  # noqa: E501
 
 
@@ -146,3 +151,140 @@ def test_diff_errors(cli: Cli, site: str) -> None:
     assert cli("diff", "--client-slug", "127-0-0-1").returncode == 1  # one completed crawl only
     assert cli("diff", "--job", "1").returncode == 2
     assert cli("diff", "--client-slug", "nobody").returncode == 1
+
+
+# --- diff as SQL: what the two jobs' url -> hash dicts gave, on both engines --------------------
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def opened(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A new store on each engine, opened in this process; its location."""
+    if request.param == "sqlite":
+        location = str(tmp_path / "docscrawl.db")
+    else:
+        location = request.getfixturevalue("postgres_url")
+    db = models.open_store(location)
+    yield location
+    db.close()
+
+
+def _by_dicts(old: int, new: int) -> dict:
+    """The diff as it was computed before issue 16: each job's url -> hash dict, in Python."""
+
+    def seen(job_id: int) -> dict:
+        query = (
+            models.JobPage.select(models.Page.url, models.JobPage.content_hash)
+            .join(models.Page)
+            .where((models.JobPage.job == job_id) & (models.JobPage.change != models.REMOVED))
+        )
+        return dict(query.tuples())
+
+    before, after = seen(old), seen(new)
+    common = set(before) & set(after)
+    changed = sorted(url for url in common if before[url] != after[url])
+    return {
+        "old_job": old, "new_job": new,
+        "added": sorted(set(after) - set(before)), "removed": sorted(set(before) - set(after)),
+        "changed": changed, "unchanged": len(common) - len(changed),
+    }  # fmt: skip
+
+
+# What jobs 1, 2 and 3 saw of each page: (change, hash), or None for no job_page row.
+PLANTED = {
+    "http://h/same": (("new", "a"), ("unchanged", "a"), None),
+    "http://h/Same-upper": (("new", "a"), ("unchanged", "a"), None),
+    "http://h/changed": (("new", "a"), ("changed", "b"), None),
+    "http://h/hash-lost": (("new", "a"), ("changed", None), None),
+    "http://h/hash-came": (("new", None), ("changed", "a"), None),
+    "http://h/no-hash-either": (("new", None), ("unchanged", None), None),
+    "http://h/added": (None, ("new", "a"), ("unchanged", "a")),
+    "http://h/ajouté-é": (None, ("new", "a"), None),
+    "http://h/~tilde": (None, ("new", "a"), None),
+    "http://h/back-again": (("removed", None), ("new", "c"), None),
+    "http://h/removed": (("new", "a"), None, None),
+    "http://h/Removed-found-gone": (("new", "a"), ("removed", "a"), None),
+    "http://h/gone-in-both": (("removed", "a"), ("removed", "a"), None),
+    "http://h/only-job-3": (None, None, ("new", "a")),
+}
+
+
+def plant_diff_store() -> tuple[int, int, int]:
+    """The pages of PLANTED, seen by three jobs of one client (and the ids of those jobs)."""
+    client = models.get_or_create_client("Diffed")
+    jobs = [models.Job.create(client=client, url="http://h/", status="completed").id
+            for _ in range(3)]  # fmt: skip
+    for url, sightings in PLANTED.items():
+        page = models.Page.create(
+            client=client, url=url, requested_url=url, final_url=url, status_code=200,
+            content_hash="x",
+        )  # fmt: skip
+        for job_id, seen in zip(jobs, sightings, strict=True):
+            if seen is not None:
+                models.JobPage.create(job=job_id, page=page, change=seen[0], content_hash=seen[1])
+    return tuple(jobs)
+
+
+def test_diff_is_what_the_url_hash_dicts_gave(opened: str) -> None:
+    from control.changes import diff_jobs
+
+    first, second, third = plant_diff_store()
+    for old, new in ((first, second), (second, first), (second, third), (first, third)):
+        assert diff_jobs(old, new).as_dict() == _by_dicts(old, new)
+    assert diff_jobs(first, second).as_dict() == {
+        "old_job": first, "new_job": second,
+        "added": ["http://h/added", "http://h/ajouté-é", "http://h/back-again", "http://h/~tilde"],
+        "removed": ["http://h/Removed-found-gone", "http://h/removed"],
+        "changed": ["http://h/changed", "http://h/hash-came", "http://h/hash-lost"],
+        "unchanged": 3,
+    }  # fmt: skip
+
+
+def _plans(queries: list) -> list[str]:
+    db = models.database.obj
+    plans = []
+    for query in queries:
+        sql, params = query.sql()
+        plans.append(
+            "\n".join(row[3] for row in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params))
+        )
+    return plans
+
+
+def test_the_diff_queries_walk_the_job_page_indexes(store: Store) -> None:
+    """Each job's rows through an index on job_id, the other job's row of the same page by
+    (job, page), and the page's URL by its key: no scan, no sort, no temporary table."""
+    from control.changes import _added_or_changed, _removed
+
+    models.open_store(str(store.path))
+    try:
+        first, second, _ = plant_diff_store()
+        for plan in _plans([_added_or_changed(first, second), _removed(first, second)]):
+            lines = plan.splitlines()
+            assert len(lines) == 3, plan
+            assert "USING INDEX job_page_job_id" in lines[0] and "(job_id=?)" in lines[0], plan
+            assert "page_id=?" in lines[1] and "job_id=?" in lines[1], plan
+            assert lines[2].endswith("USING INTEGER PRIMARY KEY (rowid=?)"), plan
+            assert "SCAN" not in plan and "TEMP" not in plan, plan
+    finally:
+        models.database.close()
+
+
+def test_diff_show_on_a_planted_store(cli: Cli, store: Store) -> None:
+    """The CLI's text and JSON, and --show for pages whose versions are not stored."""
+    models.open_store(str(store.path))
+    first, second, _ = plant_diff_store()
+    models.database.close()
+    text = cli("diff", "--job", str(first), "--job", str(second))
+    assert text.returncode == 0, text.stderr
+    assert text.stdout.splitlines() == [
+        "added    http://h/added", "added    http://h/ajouté-é", "added    http://h/back-again",
+        "added    http://h/~tilde", "removed  http://h/Removed-found-gone",
+        "removed  http://h/removed", "changed  http://h/changed", "changed  http://h/hash-came",
+        "changed  http://h/hash-lost",
+        f"Job {first} -> job {second}: 4 added, 2 removed, 3 changed, 3 unchanged.",
+    ]  # fmt: skip
+    shown = cli("diff", "--job", str(first), "--job", str(second), "--show", "--json")
+    assert shown.returncode == 0, shown.stderr
+    assert sorted(shown.json()["diffs"]) == shown.json()["changed"]
+    people = cli("diff", "--job", str(first), "--job", str(second), "--show").stdout
+    assert "http://h/changed: job 1's text of this page is not stored" in people
