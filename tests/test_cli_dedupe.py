@@ -9,6 +9,9 @@ from conftest import Cli, Store
 
 from docscrawl import models
 
+# The PostgreSQL server fixtures (postgres_url), registered once per session.
+pytest_plugins = ["postgres"]
+
 
 @pytest.fixture
 def duplicated(store: Store) -> Store:
@@ -152,3 +155,294 @@ def test_removed_pages_leave_no_sections_behind(cli: Cli, duplicated: Store) -> 
         ("http://h/guide/install.html", 2),
         ("http://h/unique.html", 2),
     ]
+
+
+# --- the set-based dedupe gives what the page-by-page one gave (issue 16) ----------------------
+
+
+def test_plainly_normal_urls_are_ones_normalize_url_keeps() -> None:
+    """The cheap check says yes only for URLs that normalize_url returns unchanged (and for the
+    usual stored URL, so that normalize_url seldom runs)."""
+    import random
+
+    from control.dedupe import plainly_normal
+    from docscrawl.urls import normalize_url
+
+    hosts = [
+        "h",
+        "H",
+        "docs.example",
+        "127.0.0.1",
+        "127.0.0.1:80",
+        "127.0.0.1:8080",
+        "h:443",
+        "h:0",
+        "h:08",
+        "h:65535",
+        "h:65536",
+        "xn--bcher-kva.example",
+        "a-.b",
+        "-a.b",
+        "a..b",
+        "h.",
+        "[::1]",
+        "a" * 63 + ".b",
+        "a" * 64 + ".b",
+        "user@h",
+        "é.example",
+    ]
+    pieces = [
+        "a",
+        "B",
+        "-",
+        "_",
+        "~",
+        ".",
+        "..",
+        "/",
+        "//",
+        "%41",
+        "%2f",
+        "?",
+        "#",
+        "x=1",
+        "&utm_source=y",
+        "index.html",
+        "index.htm",
+        ":",
+        "@",
+        "+",
+        " ",
+        "é",
+        ";",
+        "!",
+    ]
+    rng = random.Random(16)
+    matched = 0
+    for _ in range(30_000):
+        scheme = rng.choice(["http", "https", "HTTP", "ftp"])
+        path = "".join(rng.choice(pieces) for _ in range(rng.randint(0, 8)))
+        url = f"{scheme}://{rng.choice(hosts)}/{path}"
+        if plainly_normal(url):
+            matched += 1
+            assert normalize_url(url) == url, url
+    assert matched > 500
+    for url in ("https://docs.big.example/docs/section-3/page-151.html", "http://h/guide/",
+                "http://127.0.0.1:8123/docs/a.html", "https://h/v1.2/api_ref~x"):  # fmt: skip
+        assert plainly_normal(url) and normalize_url(url) == url
+    for url in (
+        "http://h",
+        "http://h/x/index.html",
+        "http://h:80/",
+        "https://h:443/",
+        "http://H/",
+        "http://h/a?b=1",
+        "http://h/a#top",
+        "http://h/./a",
+        "http://h//a",
+    ):
+        assert not plainly_normal(url)
+
+
+def _one_by_one(slug: str, dry_run: bool) -> dict:
+    """dedupe as it ran before issue 16 (every page loaded and every URL normalised; three
+    statements per removed page): the reference the set-based one must match."""
+    from collections import defaultdict
+
+    from control.dedupe import DedupeReport, DuplicateGroup, _Groups
+    from docscrawl.models import JobPage, Page
+    from docscrawl.urls import normalize_url
+
+    def keep_order(page: Page) -> tuple:
+        is_canonical = (
+            page.canonical_url is not None and normalize_url(page.canonical_url) == page.url
+        )
+        return (not is_canonical, len(page.url), -page.fetched_at.timestamp(), page.id)
+
+    client = models.Client.get(models.Client.slug == slug)
+    pages = {
+        page.id: page
+        for page in Page.select(
+            Page.id, Page.url, Page.canonical_url, Page.fetched_at, Page.content_hash,
+            Page.word_count,
+        ).where(Page.client == client)
+    }  # fmt: skip
+    groups = _Groups()
+    by_url, by_text = defaultdict(list), defaultdict(list)
+    for page in pages.values():
+        by_url[normalize_url(page.url)].append(page.id)
+        if page.word_count:
+            by_text[page.content_hash].append(page.id)
+    for ids in by_url.values():
+        if len(ids) > 1:
+            groups.union(ids, "same URL")
+    for ids in by_text.values():
+        if len(ids) > 1:
+            groups.union(ids, "same main text")
+    report_groups, moves = [], []
+    for ids in groups.groups().values():
+        ordered = sorted((pages[i] for i in ids), key=keep_order)
+        kept, doomed = ordered[0], ordered[1:]
+        report_groups.append(DuplicateGroup(kept.url, [p.url for p in doomed], groups.reasons(ids)))
+        moves.extend((p.id, kept.id) for p in doomed)
+    report_groups.sort(key=lambda group: group.kept)
+    if moves and not dry_run:
+        with models.write_transaction():
+            for doomed, kept in moves:
+                kept_jobs = JobPage.select(JobPage.job).where(JobPage.page == kept)
+                JobPage.update(page=kept).where(
+                    (JobPage.page == doomed) & JobPage.job.not_in(kept_jobs)
+                ).execute()
+                JobPage.delete().where(JobPage.page == doomed).execute()
+                Page.delete().where(Page.id == doomed).execute()
+    return DedupeReport(slug, dry_run, report_groups).as_dict()
+
+
+def plant_duplicates(location) -> None:
+    """Every kind of duplicate, seen by three jobs in overlapping ways, and decoys."""
+    models.open_store(str(location))
+    client = models.get_or_create_client("Planted")
+    other = models.get_or_create_client("Other")
+    jobs = [models.Job.create(client=client, url="http://h/", status="completed") for _ in range(3)]
+    other_job = models.Job.create(client=other, url="http://h/", status="completed")
+    now = dt.datetime(2026, 1, 1)
+
+    def add(url, digest, seen=(), canonical=None, age=0, words=10, owner=client) -> None:
+        page = models.Page.create(
+            client=owner, job=jobs[0], url=url, requested_url=url, final_url=url,
+            canonical_url=canonical, status_code=200, content_hash=digest, word_count=words,
+            text="t", fetched_at=now - dt.timedelta(days=age),
+        )  # fmt: skip
+        for n in seen:  # each sighting with its own change and hash, to tell them apart
+            models.JobPage.create(job=jobs[n], page=page, change=f"{url} {n}", content_hash=url)
+
+    # One text under three URLs: the one that is its own canonical wins over shorter ones; the
+    # jobs that did not see it keep the first loser's sighting (job 1 saw both losers).
+    add("http://h/guide/install.html", "A", (2,), canonical="http://h/guide/install.html#x")
+    add("http://h/i.html", "A", (0, 1))
+    add("http://h/old/guide/install.html", "A", (1, 2))
+    # Same length: the newest; then the same fetch time: the lower id.
+    add("http://h/b-long-name.html", "B", (0,), age=1)
+    add("http://h/b-long-nam2.html", "B", (1,))
+    add("http://h/c-long-name.html", "C", (0, 1))
+    add("http://h/c-long-nam2.html", "C", (1, 2))
+    # Rows of one URL in older forms (with the normal form stored, and one with another's text).
+    add("http://h/guide/", "G", (2,))
+    add("http://h/guide/index.html", "G-old", (0, 1))
+    add("HTTP://H:80/guide/?utm_source=x#top", "G-older", (0,))
+    add("http://h/Guide/../guide/", "G-3", (1,))
+    add("http://h/guide/copy.html", "G", (0, 2))
+    # Older forms without the normal one; and one older form alone (nothing to merge with).
+    add("http://h/x/index.html", "X1", (0,))
+    add("http://h/x/index.htm", "X2", (1,))
+    add("http://h/lonely/index.html", "L", (0,))
+    add("http://h/q?b=2&a=1", "Q1", (0,))
+    add("http://h/q?a=1&b=2", "Q2", (1,))
+    # Empty pages share a hash without being one page; other clients' pages are not ours.
+    add("http://h/empty-1", "E", (0,), words=0)
+    add("http://h/empty-2", "E", (1,), words=0)
+    add("http://h/unique.html", "U", (0, 1, 2))
+    add("http://h/i.html", "A", owner=other)
+    add("http://h/other-copy.html", "U", owner=other)
+    models.JobPage.create(job=other_job, page=models.Page.select().order_by(-models.Page.id).get(),
+                          change="new")  # fmt: skip
+    models.database.close()
+
+
+def _dump(path) -> list:
+    import sqlite3
+
+    with sqlite3.connect(path) as conn:
+        return [
+            conn.execute(sql).fetchall()
+            for sql in (
+                "SELECT id, client_id, url FROM page ORDER BY id",
+                "SELECT id, job_id, page_id, change, content_hash FROM job_page ORDER BY id",
+            )
+        ]
+
+
+@pytest.mark.parametrize("chunk", [500, 2])
+def test_same_report_and_history_as_the_page_by_page_dedupe(
+    store: Store, tmp_path, monkeypatch: pytest.MonkeyPatch, chunk: int
+) -> None:
+    import shutil
+
+    from control import dedupe
+
+    monkeypatch.setattr(dedupe, "_CHUNK", chunk)  # 2: groups and sightings across chunks
+    plant_duplicates(store.path)
+    reference = tmp_path / "reference.db"
+    shutil.copyfile(store.path, reference)
+    for path in (store.path, reference):
+        models.open_store(str(path))
+        try:
+            assert dedupe.dedupe_client("planted", dry_run=True).as_dict() == _one_by_one(
+                "planted", dry_run=True
+            )
+        finally:
+            models.database.close()
+    models.open_store(str(reference))
+    expected = _one_by_one("planted", dry_run=False)
+    models.database.close()
+    models.open_store(str(store.path))
+    report = dedupe.dedupe_client("planted").as_dict()
+    models.database.close()
+    assert report == expected
+    assert _dump(store.path) == _dump(reference)
+    assert [(g["kept"], g["reason"]) for g in report["groups"]] == [
+        ("http://h/b-long-nam2.html", "same main text"),
+        ("http://h/c-long-name.html", "same main text"),
+        ("http://h/guide/", "same URL and same main text"),
+        ("http://h/guide/install.html", "same main text"),
+        ("http://h/q?b=2&a=1", "same URL"),  # same length and age: the lower id
+        ("http://h/x/index.htm", "same URL"),
+    ]
+    assert report["removed"] == 10
+
+
+def test_the_dedupe_queries_read_indexes(store: Store) -> None:
+    """URLs from the client's pages by an index; shared hashes from the content_hash index
+    alone, and then only the rows that hold them (not every row of the client, read whole)."""
+    from control.dedupe import _shared_text_query, _urls_query
+
+    plant_duplicates(store.path)
+    db = models.open_store(str(store.path))
+    try:
+        plans = []
+        for query in (_urls_query(1), _shared_text_query(1)):
+            sql, params = query.sql()
+            plans.append([row[3] for row in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params)])
+    finally:
+        models.database.close()
+    urls, shared = plans
+    assert len(urls) == 1 and urls[0].startswith("SEARCH") and "(client_id=?)" in urls[0], urls
+    assert shared[0].endswith("USING INDEX page_content_hash (content_hash=?)"), shared
+    assert shared[-1].endswith("USING COVERING INDEX page_content_hash"), shared
+    assert not any("TEMP" in line for line in shared), shared
+
+
+def test_same_on_postgresql(store: Store, postgres_url: str) -> None:
+    """The set-based dedupe on PostgreSQL does what the page-by-page one does on SQLite."""
+    from control import dedupe
+    from docscrawl.models import JobPage, Page
+
+    def set_based(slug: str, dry_run: bool) -> dict:
+        return dedupe.dedupe_client(slug, dry_run=dry_run).as_dict()
+
+    results = []
+    for location, run in ((store.path, _one_by_one), (postgres_url, set_based)):
+        plant_duplicates(location)
+        models.open_store(str(location))
+        try:
+            results.append((
+                run("planted", dry_run=True),
+                run("planted", dry_run=False),
+                list(Page.select(Page.id, Page.url).order_by(Page.id).tuples()),
+                list(JobPage.select(JobPage.id, JobPage.job, JobPage.page, JobPage.change)
+                     .order_by(JobPage.id).tuples()),
+            ))  # fmt: skip
+        finally:
+            models.database.close()
+    assert results[0] == results[1]
+    assert results[1][1]["removed"] == 10
