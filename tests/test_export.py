@@ -11,11 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from control import export
 from control.exceptions import InvalidRequest, UnknownJob
 from control.export import COLUMNS, export_pages, markdown_path
 from docscrawl import models
+from docscrawl.models import PAGE_FIELDS
 from docscrawl.models import SECTION_LEVELS as LEVELS
 
 HOST = "http://127.0.0.1:8000"
@@ -57,6 +60,12 @@ def page_values(url: str, **overrides) -> dict:
 def store(tmp_path: Path) -> Iterator[dict]:
     """Two clients, three jobs and their pages; returns what each export should contain."""
     models.open_store(str(tmp_path / "store.db"))
+    yield {**fill_store(), "tmp": tmp_path}
+    models.database.close()
+
+
+def fill_store() -> dict:
+    """The store fixture's clients, jobs and pages, in the open store."""
     acme = models.Client.create(name="Acme Docs", slug="acme-docs")
     other = models.Client.create(name="Other", slug="other")
     first = models.Job.create(client=acme, url=f"{HOST}/docs/", status=models.COMPLETED)
@@ -91,12 +100,10 @@ def store(tmp_path: Path) -> Iterator[dict]:
             models.Page.create(client=owner, job=job, **values)
             record = {"client": client, "job_id": job.id, **values, "fetched_at": FETCHED_ISO}
             expected[values["url"]] = record
-    yield {
+    return {
         "expected": expected,
         "jobs": {"first": first.id, "second": second.id, "third": third.id},
-        "tmp": tmp_path,
     }
-    models.database.close()
 
 
 def expected_for(store: dict, *, client: str | None = None, job: int | None = None) -> dict:
@@ -350,13 +357,13 @@ def test_failed_export_keeps_the_previous_file(store: dict, monkeypatch) -> None
     out.write_text("previous export\n")
     calls = []
 
-    def failing(row: dict, client: str) -> dict:
-        calls.append(row)
+    def failing(values: list, slug: bytes, invalid: object) -> bytes:
+        calls.append(values)
         if len(calls) == 3:
             raise RuntimeError("boom")
-        return {"url": row["url"]}
+        return b"{}\n"
 
-    monkeypatch.setattr(export, "page_record", failing)
+    monkeypatch.setattr(export, "_jsonl_line", failing)
     with pytest.raises(RuntimeError, match="boom"):
         export_pages(client_slug="acme-docs", fmt="jsonl", out=str(out))
     assert out.read_text() == "previous export\n"
@@ -429,3 +436,308 @@ def test_sections_of_a_job_to_stdout(store: dict, capsys: pytest.CaptureFixture[
     assert (result.out, result.pages, result.sections) == ("-", 2, 2)
     with pytest.raises(UnknownJob):
         export_pages(job_id=99, fmt="sections", out="-")
+
+
+# --- the fast encoders against a straightforward reference ------------------------------------
+
+# json.dumps(ensure_ascii=False) and csv.writer are the reference the export was first written
+# with; the export now encodes each value itself (orjson for strings, stored JSON spliced in).
+ODD_TEXT = st.text(
+    st.sampled_from(',"\r\n\t \\/\u2028\u2029\x00\x1f\x7f\x85éç—✓𝄞\ufeff\ufffe')
+    | st.characters(exclude_categories=("Cs",)),
+    max_size=40,
+)
+
+
+def reference_json(value: object) -> bytes:
+    text = json.dumps(value, ensure_ascii=False)
+    return text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029").encode()
+
+
+def reference_csv_row(cells: list) -> bytes:
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerow(cells)
+    return buffer.getvalue().encode()
+
+
+def test_strings_are_escaped_as_json_dumps_does_for_every_code_point() -> None:
+    every = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    assert export._json_bytes(every) == reference_json(every)
+    for code in [*range(0x100), 0x2028, 0x2029, 0xFEFF, 0xFFFF, 0x10FFFF]:
+        assert export._json_bytes(chr(code)) == reference_json(chr(code))
+
+
+JSON_VALUES = st.one_of(
+    ODD_TEXT, st.none(), st.integers(), st.floats(), st.booleans(),
+    st.lists(ODD_TEXT, max_size=3), st.dictionaries(ODD_TEXT, ODD_TEXT | st.integers(), max_size=3),
+)  # fmt: skip
+
+
+@given(value=JSON_VALUES)
+def test_json_values_encode_as_json_dumps_does(value: object) -> None:
+    assert export._json_bytes(value) == reference_json(value)
+
+
+@given(cells=st.lists(ODD_TEXT | st.none() | st.integers(), min_size=2, max_size=5))
+def test_csv_cells_are_quoted_as_csv_writer_does(cells: list) -> None:
+    line = (",".join(export._csv_cell(cell) for cell in cells) + "\r\n").encode()
+    assert line == reference_csv_row(cells)
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "2024-05-01 12:30:45.123456",
+        "2024-05-01 12:30:45",
+        "2024-05-01",
+        "2024-05-01T12:30:45Z",
+        "2024-05-01 12:30:45+02:00",
+        "2024-05-01 12:30:45.123+02:00",
+        "2024-13-01 00:00:00",
+        "2024-5-1 1:2:3",
+        "garbage",
+        "",
+        None,
+        dt.datetime(2024, 5, 1, 12, 30, 45, 999999),
+        dt.datetime(2024, 5, 1, 12, 30, 45, tzinfo=dt.timezone(dt.timedelta(hours=-3))),
+    ],
+)
+def test_fetched_at_as_the_field_converter_gives_it(stored: object) -> None:
+    wanted = export.iso_utc(models.Page.fetched_at.python_value(stored))
+    assert export._iso_fetched(stored) == wanted
+
+
+# Stored JSON texts: (text, what the export writes for it); None: the text is spliced in as it is.
+STORED_JSON = {
+    "canonical": ('[{"level": 1, "text": "Top \u2028 \\"é\\"", "anchor": "top"}]', None),
+    "compact": ('[{"level":1,"text":"x"}]', None),  # valid, not json.dumps's: kept as stored
+    "padded": (" [1,  2] ", None),
+    "two lines": ("[1,\n 2]", b"[1, 2]"),  # not one line: encoded again
+    "nan": ('{"text_share": NaN}', b'{"text_share": NaN}'),  # json's, not orjson's
+    "invalid": ("[{'level': 1}", b"null"),
+    "empty": ("", b"null"),
+}
+
+
+def set_raw(url: str, **columns: object) -> None:
+    """Store values as they are (no field conversion), as another program or a bug might."""
+    param = models.database.param
+    for name, value in columns.items():
+        models.database.execute_sql(
+            f"UPDATE page SET {name} = {param} WHERE url = {param}", (value, url)
+        )
+
+
+def tricky_rows(*, nul: bool = True) -> dict[str, dict]:
+    """Pages whose values stress both encoders (with a NUL character, which PostgreSQL's text
+    cannot hold, unless nul is false); returns each URL's stored JSON texts."""
+    client = models.Client.get(models.Client.slug == "acme-docs")
+    job = models.Job.get(models.Job.client == client)
+    big = ('Big, "quoted"\r\ntext — café ✓ 𝄞 \u2028\u2029 \x00\x7f\\ ' * 700)[:20000]
+    big = big if nul else big.replace("\x00", "\x01")
+    stored: dict[str, dict] = {}
+    for n, (kind, (text, _)) in enumerate(STORED_JSON.items()):
+        url = f"{HOST}/tricky/{n}?kind={kind}"
+        values = page_values(
+            url, title=f'"{kind}", with\nnewline \u2028', markdown=big if n == 0 else "",
+            text=big[::-1] if n == 0 else "", description=None if n % 2 else "a,b",
+            language=None, canonical_url=None, etag=None, last_modified=None,
+        )  # fmt: skip
+        models.Page.create(client=client, job=job, **values)
+        columns = {"headings": text, "links": text, "extraction_audit": text}
+        if n == 1:
+            columns = {"links": text}
+        set_raw(url, **columns)
+        stored[url] = columns
+    return stored
+
+
+def reference_rows(slug: str) -> list[dict]:
+    """The client's page records as page_record builds them, the JSON fields parsed from their
+    stored text here (None where it is not JSON)."""
+    plain = ("job", *(name for name in PAGE_FIELDS if name not in export.LIST_FIELDS))
+    columns = [getattr(models.Page, name) for name in plain]
+    raw = [getattr(models.Page, name).coerce(False) for name in export.LIST_FIELDS]
+    query = (
+        models.Page.select(*columns, *raw)
+        .join(models.Client)
+        .where(models.Client.slug == slug)
+        .order_by(models.Page.url)
+    )
+    records = []
+    for row in query.tuples():
+        values = dict(zip(plain, row, strict=False))
+        for name, text in zip(export.LIST_FIELDS, row[len(plain) :], strict=True):
+            try:
+                values[name] = json.loads(text)
+            except ValueError:
+                values[name] = None
+        record = export.page_record(values, slug)
+        for name in export.LIST_FIELDS:  # page_record's [] / {} is for a NULL, not for junk
+            record[name] = values[name]
+        records.append(record)
+    return records
+
+
+STORED_JSON_BY_TEXT = {text: wanted for text, wanted in STORED_JSON.values()}
+
+
+def expected_jsonl(slug: str, stored: dict[str, dict]) -> list[bytes]:
+    lines = []
+    for record in reference_rows(slug):
+        line = reference_json(record) + b"\n"
+        for name, text in stored.get(record["url"], {}).items():
+            # What the stored text becomes in place of the reference's encoding of its value.
+            wanted = STORED_JSON_BY_TEXT[text]
+            wanted = text.encode() if wanted is None else wanted
+            wanted = wanted.replace("\u2028".encode(), b"\\u2028")
+            encoded = reference_json(record[name])
+            key = f'"{name}": '.encode()
+            assert line.count(key + encoded) == 1
+            line = line.replace(key + encoded, key + wanted)
+        lines.append(line)
+    return lines
+
+
+def test_jsonl_of_tricky_rows_is_the_reference_encoding(store: dict) -> None:
+    stored = tricky_rows()
+    out = store["tmp"] / "tricky.jsonl"
+    result = export_pages(client_slug="acme-docs", fmt="jsonl", out=str(out))
+    lines = out.read_bytes().splitlines(keepends=True)
+    assert lines == expected_jsonl("acme-docs", stored)
+    assert result.pages == len(lines) == 6 + len(STORED_JSON)
+    assert result.invalid_json == 2  # "invalid" and "empty"
+    for line in lines:  # one JSON document a line, whatever str.splitlines thinks
+        assert len(line.decode().splitlines()) == 1
+        json.loads(line)
+
+
+def test_csv_of_tricky_rows_is_the_reference_encoding(store: dict) -> None:
+    stored = tricky_rows()
+    out = store["tmp"] / "tricky.csv"
+    result = export_pages(client_slug="acme-docs", fmt="csv", out=str(out))
+    wanted = [reference_csv_row(list(COLUMNS))]
+    for record in reference_rows("acme-docs"):
+        cells = []
+        for name in COLUMNS:
+            if name in export.LIST_FIELDS:
+                text = stored.get(record["url"], {}).get(name)
+                spliced = STORED_JSON_BY_TEXT.get(text, False)
+                if text is not None and spliced is None:
+                    cells.append(text)  # valid JSON on one line: the stored text itself
+                elif text is not None:
+                    cells.append(spliced.decode().replace("\\u2028", "\u2028"))
+                else:
+                    cells.append(json.dumps(record[name], ensure_ascii=False))
+            else:
+                cells.append(record[name])
+        wanted.append(reference_csv_row(cells))
+    assert out.read_bytes() == b"".join(wanted)
+    assert result.invalid_json == 2
+    rows = parse_csv(out.read_text(encoding="utf-8"))
+    assert len(rows) == result.pages == 6 + len(STORED_JSON)
+
+
+def test_values_of_unusual_types_are_converted_as_the_fields_would(store: dict) -> None:
+    url = f"{HOST}/docs/a.html"
+    # SQLite keeps what it is given: text in an integer column, a real in another.
+    set_raw(url, status_code="abc", depth=2.5, word_count="12")
+    out = store["tmp"] / "odd.jsonl"
+    export_pages(client_slug="acme-docs", fmt="jsonl", out=str(out))
+    got = read_jsonl(out.read_text(encoding="utf-8"))[url]
+    assert (got["status_code"], got["depth"], got["word_count"]) == ("abc", 2, 12)
+
+
+# --- markdown: a new directory appears whole ---------------------------------------------------
+
+
+def test_markdown_into_a_new_directory_gets_the_usual_modes(store: dict) -> None:
+    out = store["tmp"] / "new" / "md"
+    result = export_pages(client_slug="acme-docs", fmt="markdown", out=str(out))
+    umask = os.umask(0)
+    os.umask(umask)
+    assert result.pages == len(result.files) == 6
+    for path in [out, *out.rglob("*")]:
+        mode = path.stat().st_mode & 0o7777
+        assert mode == (0o777 if path.is_dir() else 0o666) & ~umask, path
+    assert sorted(p.name for p in (store["tmp"] / "new").iterdir()) == ["md"]  # no temp left
+
+
+def test_markdown_into_a_new_directory_that_fails_leaves_nothing(
+    store: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = export._markdown_bytes
+    calls = []
+
+    def failing(*args: object) -> bytes:
+        calls.append(args)
+        if len(calls) == 3:
+            raise RuntimeError("boom")
+        return real(*args)
+
+    monkeypatch.setattr(export, "_markdown_bytes", failing)
+    out = store["tmp"] / "md"
+    before = set(store["tmp"].iterdir())
+    with pytest.raises(RuntimeError, match="boom"):
+        export_pages(client_slug="acme-docs", fmt="markdown", out=str(out))
+    assert set(store["tmp"].iterdir()) == before
+
+
+def test_markdown_never_replaces_a_directory_that_appeared_meanwhile(
+    store: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = store["tmp"] / "md"
+    real = export._markdown_bytes
+
+    def racing(*args: object) -> bytes:
+        out.mkdir(exist_ok=True)  # someone else's, empty: a rename would replace it
+        return real(*args)
+
+    monkeypatch.setattr(export, "_markdown_bytes", racing)
+    with pytest.raises(InvalidRequest, match="appeared while the export ran"):
+        export_pages(client_slug="acme-docs", fmt="markdown", out=str(out))
+    assert list(out.iterdir()) == []
+    assert sorted(p.name for p in store["tmp"].iterdir() if p.is_dir()) == ["md"]
+
+
+def test_markdown_into_an_existing_directory_leaves_other_files_alone(store: dict) -> None:
+    out = store["tmp"] / "md"
+    (out / "127.0.0.1_8000" / "docs").mkdir(parents=True)
+    mine = out / "notes.txt"
+    mine.write_text("mine")
+    kept_mode = out / "127.0.0.1_8000" / "docs" / "a.md"
+    kept_mode.write_text("old")
+    kept_mode.chmod(0o600)
+    result = export_pages(client_slug="acme-docs", fmt="markdown", out=str(out))
+    assert mine.read_text() == "mine"
+    assert kept_mode.stat().st_mode & 0o777 == 0o600  # replaced, with the mode it had
+    assert kept_mode.read_text().startswith("---\nurl: ")
+    assert files_under(out) == {"notes.txt", *(str(Path(f).relative_to(out)) for f in result.files)}
+
+
+# --- PostgreSQL: the same bytes as SQLite ------------------------------------------------------
+
+
+def export_everything(where: Path, job: int) -> dict[str, bytes]:
+    """Every format of the acme-docs client (and one job), as {relative path: bytes}."""
+    where.mkdir()
+    for fmt in ("jsonl", "csv", "sections"):
+        export_pages(client_slug="acme-docs", fmt=fmt, out=str(where / f"client.{fmt}"))
+        export_pages(job_id=job, fmt=fmt, out=str(where / f"job.{fmt}"))
+    export_pages(client_slug="acme-docs", fmt="markdown", out=str(where / "md"))
+    return {str(p.relative_to(where)): p.read_bytes() for p in where.rglob("*") if p.is_file()}
+
+
+def test_every_format_is_the_same_from_postgresql(store: dict, postgres_url: str) -> None:
+    write_sections()
+    tricky_rows(nul=False)
+    job = store["jobs"]["second"]
+    from_sqlite = export_everything(store["tmp"] / "sqlite", job)
+    models.database.close()
+    models.open_store(postgres_url)
+    fill_store()
+    write_sections()
+    stored = tricky_rows(nul=False)
+    from_postgres = export_everything(store["tmp"] / "postgresql", job)
+    assert from_postgres == from_sqlite
+    assert len(from_sqlite) == 6 + 6 + len(stored)
