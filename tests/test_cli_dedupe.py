@@ -402,8 +402,8 @@ def test_same_report_and_history_as_the_page_by_page_dedupe(
 
 
 def test_the_dedupe_queries_read_indexes(store: Store) -> None:
-    """URLs from the client's pages by an index; shared hashes from the content_hash index
-    alone, and then only the rows that hold them (not every row of the client, read whole)."""
+    """URLs from the (client, url) index alone; shared hashes from the content_hash index alone,
+    and then only the rows that hold them (not every row of the client, read whole)."""
     from control.dedupe import _shared_text_query, _urls_query
 
     plant_duplicates(store.path)
@@ -416,7 +416,7 @@ def test_the_dedupe_queries_read_indexes(store: Store) -> None:
     finally:
         models.database.close()
     urls, shared = plans
-    assert len(urls) == 1 and urls[0].startswith("SEARCH") and "(client_id=?)" in urls[0], urls
+    assert urls == ["SEARCH t1 USING COVERING INDEX page_client_id_url (client_id=? AND url>?)"]
     assert shared[0].endswith("USING INDEX page_content_hash (content_hash=?)"), shared
     assert shared[-1].endswith("USING COVERING INDEX page_content_hash"), shared
     assert not any("TEMP" in line for line in shared), shared
