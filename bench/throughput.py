@@ -6,8 +6,16 @@ A B C, A B C, ... for --rounds rounds:
 
 - baseline:          `scrapy crawl docs_baseline` in bench/baseline: a CrawlSpider with a
                      LinkExtractor writing URL, title and main text as JSON Lines (a feed export);
-- docscrawl:         a foreground `docscrawl crawl --quiet`: full extraction into a new store;
+- docscrawl:         a foreground `docscrawl crawl --quiet`: full extraction into a new store,
+                     with the default extraction pool (docscrawl/extraction_pool.py);
+- docscrawl-inprocess: the same with DOCSCRAWL_EXTRACTION_PROCESSES=0: every page extracted
+                     on the crawl's own thread (what docscrawl did before the pool);
 - docscrawl-scrapyd: `docscrawl crawl --async` on a Scrapyd started for the benchmark.
+
+``--site-dir DIR`` crawls a directory of real HTML instead of the synthetic site, served the same
+way, from ``--start`` (default: the directory's index.html): any docs tree will do.
+bench/real-docs.sh unpacks a few of Debian's HTML manuals (PostgreSQL's DocBook manual, Python's
+Sphinx docs, Git's AsciiDoc pages) for it.
 
 Per run: pages/s (pages stored / wall time of the crawl process), CPU seconds per 1,000 pages
 (user+sys of the crawl process and its children), peak RSS, and pages stored against the
@@ -16,6 +24,7 @@ reference.
 
     .venv/bin/python -m bench.throughput                             # 5,000 pages, 3 rounds
     .venv/bin/python -m bench.throughput --pages 50000 --rounds 1    # the point: peak RSS
+    .venv/bin/python -m bench.throughput --site-dir /tmp/real-docs/postgresql --rounds 5
 """
 
 from __future__ import annotations
@@ -51,7 +60,8 @@ from tests.support import (
     write_scrapyd_conf,
 )
 
-SIDES = ("baseline", "docscrawl", "docscrawl-scrapyd")
+SIDES = ("baseline", "docscrawl", "docscrawl-inprocess", "docscrawl-scrapyd")
+DEFAULT_SIDES = ("baseline", "docscrawl", "docscrawl-scrapyd")
 # docscrawl's polite AutoThrottle defaults would otherwise make the comparison unfair.
 SETTINGS = {
     "CONCURRENT_REQUESTS": "16",
@@ -294,12 +304,13 @@ class Bench:
         note = "" if ok else f"exit code {usage.returncode}: {_tail(log)}"
         return self._run("baseline", round_number, usage, stored, responses_in(log), ok, note)
 
-    def docscrawl(self, rundir: Path, round_number: int) -> Run:
+    def docscrawl(self, rundir: Path, round_number: int, side: str = "docscrawl",
+                  extra: tuple[str, ...] = ()) -> Run:  # fmt: skip
         db = rundir / "bench.db"
         out = rundir / "docscrawl.out"
         usage = run_measured(
             [DOCSCRAWL, "--db", str(db), "crawl", "--url", self.start_url, "--quiet",
-             *settings_args()],
+             *settings_args(), *extra],
             cwd=rundir, log=out, timeout=self.timeout,
         )  # fmt: skip
         match = re.search(r"^Job (\d+):", out.read_text(), re.MULTILINE)
@@ -308,7 +319,11 @@ class Bench:
         ok = usage.returncode == 0 and status == "completed"
         note = "" if ok else f"exit code {usage.returncode}, job {status}: {_tail(out)}"
         responses = responses_in(rundir / "logs" / f"job-{job_id}.log")
-        return self._run("docscrawl", round_number, usage, stored, responses, ok, note)
+        return self._run(side, round_number, usage, stored, responses, ok, note)
+
+    def docscrawl_inprocess(self, rundir: Path, round_number: int) -> Run:
+        no_pool = ("-s", "DOCSCRAWL_EXTRACTION_PROCESSES=0")
+        return self.docscrawl(rundir, round_number, "docscrawl-inprocess", no_pool)
 
     def docscrawl_scrapyd(self, rundir: Path, round_number: int) -> Run:
         assert self.scrapyd is not None
@@ -361,6 +376,17 @@ class Bench:
         if not self.keep:
             shutil.rmtree(dest, ignore_errors=True)
         return run
+
+
+def directory_site(root: Path, base_url: str) -> synthetic_site.SiteInfo:
+    """A directory of real HTML as the site to crawl: its size is its .html files (the
+    crawls may store fewer: not every file is linked, and some are not pages)."""
+    root = root.resolve()
+    if not root.is_dir():
+        raise SystemExit(f"--site-dir {root} is not a directory")
+    files = [path for path in root.rglob("*.htm*") if path.is_file()]
+    size = sum(path.stat().st_size for path in files)
+    return synthetic_site.SiteInfo(root, base_url, len(files), size)
 
 
 def measure_pid(pid: int, timeout: float) -> Usage:
@@ -430,7 +456,7 @@ def summary(runs: list[Run], wget: Run | None, sides: list[str]) -> tuple[str, d
             f"max {max(others):.2f} s (Scrapyd and scheduling for the Scrapyd side; other "
             "processes on the machine make every number noisier)"
         )
-    for side in ("docscrawl", "docscrawl-scrapyd"):
+    for side in ("docscrawl", "docscrawl-inprocess", "docscrawl-scrapyd"):
         ratios = [
             run.pages_per_s / base.pages_per_s
             for run in runs
@@ -475,7 +501,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pages", type=int, default=5000, help="site size (default 5000)")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of all sides (default 3)")
-    parser.add_argument("--sides", default=",".join(SIDES), help="comma-separated, in order")
+    parser.add_argument("--sides", default=",".join(DEFAULT_SIDES),
+                        help=f"comma-separated, in order, of {', '.join(SIDES)}")  # fmt: skip
+    parser.add_argument("--site-dir", type=Path, help="crawl this directory of HTML instead")
+    parser.add_argument("--start", default="index.html",
+                        help="with --site-dir: the start page, relative to it")  # fmt: skip
     parser.add_argument("--seed", type=int, default=1, help="the synthetic site's seed")
     parser.add_argument("--server", choices=("auto", "nginx", "python"), default="auto",
                         help="what serves the site (auto: nginx if installed)")  # fmt: skip
@@ -497,13 +527,18 @@ def main(argv: list[str] | None = None) -> int:
     try:
         port = free_port()
         started = time.monotonic()
-        site = synthetic_site.generate(workdir / "site", f"http://127.0.0.1:{port}", args.pages,
-                                       args.seed)  # fmt: skip
-        print(
-            f"site: {site.pages} pages, {site.html_bytes / MIB:.1f} MiB of HTML, generated in "
-            f"{time.monotonic() - started:.1f} s",
-            flush=True,
-        )
+        base_url = f"http://127.0.0.1:{port}"
+        if args.site_dir is not None:
+            site = directory_site(args.site_dir, base_url)
+            print(f"site: {site.root}, {site.pages} HTML files, "
+                  f"{site.html_bytes / MIB:.1f} MiB", flush=True)  # fmt: skip
+        else:
+            site = synthetic_site.generate(workdir / "site", base_url, args.pages, args.seed)
+            print(
+                f"site: {site.pages} pages, {site.html_bytes / MIB:.1f} MiB of HTML, generated "
+                f"in {time.monotonic() - started:.1f} s",
+                flush=True,
+            )
         with synthetic_site.serve(site.root, args.server, port, workdir) as server:
             server_kind = server.kind
             print(f"server: {server.kind} (pid {server.pid}) at {server.url}", flush=True)
@@ -511,6 +546,9 @@ def main(argv: list[str] | None = None) -> int:
             print(f"cpus {os.cpu_count()}, load average {os.getloadavg()[0]:.2f} at start",
                   flush=True)  # fmt: skip
             bench = Bench(workdir, site, server, timeout, args.keep)
+            if args.site_dir is not None:
+                bench.start_url = f"{site.base_url}/{args.start.lstrip('/')}"
+                bench.timeout = args.timeout or 120 + 0.5 * site.pages
             if "docscrawl-scrapyd" in sides:
                 scrapyd_dir = workdir / "scrapyd"
                 scrapyd_dir.mkdir()

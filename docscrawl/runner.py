@@ -41,6 +41,8 @@ ABOVE_ZERO = {
 }
 # Shares of a whole: above 0, at most 1.
 SHARES = {"DOCSCRAWL_TEMPLATE_SHARE"}
+# Shares that may be 0 too.
+FROM_ZERO_SHARES = {"DOCSCRAWL_EXTRACTION_POOL_THRESHOLD"}
 # Read by the CLI from the environment, not crawl settings (control/environment.py).
 ENVIRONMENT_ONLY = {
     "DOCSCRAWL_AUDIT_MIN_TEXT_SHARE",
@@ -102,6 +104,8 @@ def check_settings(overrides: dict[str, str]) -> None:
             raise ValueError(f"{key}={value} is not valid: {key} must not be negative")
         if key in SHARES and not 0 < number <= 1:
             raise ValueError(f"{key}={value} is not valid: {key} must be above 0 and at most 1")
+        if key in FROM_ZERO_SHARES and number > 1:
+            raise ValueError(f"{key}={value} is not valid: {key} must be from 0 to 1")
 
 
 def run_foreground_crawl(

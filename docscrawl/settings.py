@@ -5,6 +5,8 @@ crawl with ``docscrawl crawl -s KEY=VALUE`` or Scrapyd's ``setting=KEY=VALUE``, 
 ``scrapy crawl -s``.
 """
 
+import os
+
 BOT_NAME = "docscrawl"
 
 SPIDER_MODULES = ["docscrawl.spiders"]
@@ -108,6 +110,11 @@ DOCSCRAWL_DROP_SELECTORS = ""
 # Template learning (docscrawl/extraction/template.py): once a crawl has stored this many pages,
 # a short block of main content found on at least this share of them is the site's template,
 # dropped from later pages and, when the crawl closes, from the pages stored before.
+# Extraction on other cores (docscrawl/extraction_pool.py): up to this many worker processes,
+# started only once extraction takes DOCSCRAWL_EXTRACTION_POOL_THRESHOLD of the crawl's time
+# (0: from the first page; 1, or 0 processes: always in the crawl's own process).
+DOCSCRAWL_EXTRACTION_PROCESSES = len(os.sched_getaffinity(0))  # the cores this crawl may use
+DOCSCRAWL_EXTRACTION_POOL_THRESHOLD = 0.25
 DOCSCRAWL_TEMPLATE_LEARNING = True
 DOCSCRAWL_TEMPLATE_MIN_PAGES = 10
 DOCSCRAWL_TEMPLATE_SHARE = 0.8

@@ -132,9 +132,15 @@ class FastCancel:
             return False
         self.cancelling = True
         logger.info("Cancel requested (%s): dropping queued requests", origin)
-        self.crawler.signals.send_catch_log(docscrawl_signals.cancel_started, origin=origin)
+        # A receiver may return the requests it abandons (the spider: the pages its extraction
+        # pool had); they are kept with the job's frontier like the in-flight downloads.
+        answers = self.crawler.signals.send_catch_log(
+            docscrawl_signals.cancel_started, origin=origin
+        )
+        abandoned = [r for _, answer in answers if isinstance(answer, list) for r in answer]
         dropped = self.drop_queued_downloads() + self.drain_scheduler()
         self.save_frontier(dropped, "queued")
+        self.save_frontier(abandoned, "in_flight")
         self.crawler.stats.set_value("docscrawl/cancel_dropped_requests", len(dropped))
         _reactor().callLater(self.inflight_timeout, self._abandon_if_still_open)
         return True

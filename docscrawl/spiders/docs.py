@@ -19,10 +19,12 @@ from twisted.python.failure import Failure
 from w3lib.url import safe_url_string
 
 from docscrawl import models
+from docscrawl import signals as docscrawl_signals
 from docscrawl.extensions import CancelledBeforeDownload
 from docscrawl.extensions.lifecycle import EXTRACTION_FAILURES
-from docscrawl.extraction import SiteOverrides, extract_page, site_overrides
+from docscrawl.extraction import ExtractedPage, SiteOverrides, extract_page, site_overrides
 from docscrawl.extraction.template import TemplateLearner
+from docscrawl.extraction_pool import ExtractionPool
 from docscrawl.items import CrawlErrorItem, NotModifiedItem, page_item
 from docscrawl.ledger import classify_failure
 from docscrawl.spiders.sitemaps import SitemapsMixin
@@ -89,6 +91,9 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
         self.init_sitemaps()
         self.traps = TrapRules()
         self.overrides = SiteOverrides()
+        self.extraction = ExtractionPool(0, 1.0, self.overrides)  # from_crawler: the settings'
+        # Final URL key -> request of the pages being extracted (by the pool: they interleave).
+        self.extracting: dict[str, scrapy.Request] = {}
         self.template: TemplateLearner | None = None
         self.soft_not_found = SoftNotFound()
         # ("http://host", "https://host") once the site is seen redirecting between schemes.
@@ -110,6 +115,9 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
         spider.traps = TrapRules.from_settings(crawler.settings)
         spider.max_sitemap_urls = crawler.settings.getint("DOCSCRAWL_SITEMAP_MAX_URLS")
         spider.overrides = site_overrides(crawler.settings)
+        spider.extraction = ExtractionPool.from_settings(crawler.settings, spider.overrides)
+        crawler.signals.connect(spider._stop_extraction, signal=signals.spider_closed)
+        crawler.signals.connect(spider._cancel_extraction, signal=docscrawl_signals.cancel_started)
         if crawler.settings.getbool("DOCSCRAWL_TEMPLATE_LEARNING"):
             spider.template = TemplateLearner(
                 min_pages=crawler.settings.getint("DOCSCRAWL_TEMPLATE_MIN_PAGES"),
@@ -140,6 +148,17 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
             logger.info(
                 "Removed the site's template from %d pages stored before it was known", fixed
             )
+
+    def _stop_extraction(self) -> None:
+        self.extraction.close()
+        stats = self.crawler.stats
+        stats.set_value("docscrawl/extracted_in_process", self.extraction.in_process)
+        stats.set_value("docscrawl/extracted_in_pool", self.extraction.in_pool)
+
+    def _cancel_extraction(self, origin: str) -> list[scrapy.Request]:
+        """A cancel stops the pool: the pages still waiting for a worker are kept in the job's
+        frontier (FastCancel saves the requests a cancel_started receiver returns)."""
+        return [self.extracting[key] for key in self.extraction.stop() if key in self.extracting]
 
     def _remove_jobdir(self) -> None:
         shutil.rmtree(self.crawler.settings["JOBDIR"], ignore_errors=True)
@@ -317,28 +336,55 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
             return models.TRAP, f"redirects to {request.url}: {trap}"
         return None
 
-    def parse_page(self, response: Response) -> Iterator[Any]:
-        stats = self.crawler.stats
-        if response.status == 304:
-            yield from self._not_modified(response)
+    async def parse_page(self, response: Response) -> AsyncIterator[Any]:
+        refusal = self._refusal(response)
+        if refusal is not None:
+            for output in refusal:
+                yield output
             return
         url = self.requested_url(response.request) if response.request else response.url
-        not_html = self._not_html(response)
-        if not_html is not None:
-            stats.inc_value("docscrawl/skipped_non_html")
-            yield self.unstored(url, models.NOT_HTML, not_html, response.status)
-            return
         final_key = self.key(response.url)
-        if not self.scope.contains(final_key):
-            yield self.unstored(url, models.OUT_OF_SCOPE, f"{response.url} is outside {self.scope}")
+        # Reserved while it is extracted: the same page reached by another URL is a duplicate
+        # even before this one is stored (the pool's pages finish in any order).
+        self.extracting[final_key] = response.request
+        try:
+            page = await self.extraction.extract(response.text, response.url, final_key)
+        finally:
+            del self.extracting[final_key]
+        if page is None:  # the crawl was cancelled under it: the frontier keeps its request
             return
         if self.max_pages is not None and len(self.stored) >= self.max_pages:
             yield self.unstored(url, models.LIMIT, f"the job reached --max-pages {self.max_pages}")
             return
-        if final_key in self.stored:
-            yield self.unstored(url, models.DUPLICATE, f"the same page as {response.url}")
-            return
-        page = extract_page(response.selector.root, response.url, self.overrides)
+        for output in self._page_outputs(response, url, final_key, page):
+            yield output
+
+    def _refusal(self, response: Response) -> list[Any] | None:
+        """What to yield instead of extracting the response, or None for a page to extract."""
+        if response.status == 304:
+            return list(self._not_modified(response))
+        url = self.requested_url(response.request) if response.request else response.url
+        not_html = self._not_html(response)
+        if not_html is not None:
+            self.crawler.stats.inc_value("docscrawl/skipped_non_html")
+            return [self.unstored(url, models.NOT_HTML, not_html, response.status)]
+        final_key = self.key(response.url)
+        if not self.scope.contains(final_key):
+            reason = f"{response.url} is outside {self.scope}"
+            return [self.unstored(url, models.OUT_OF_SCOPE, reason)]
+        if self.max_pages is not None and len(self.stored) >= self.max_pages:
+            reason = f"the job reached --max-pages {self.max_pages}"
+            return [self.unstored(url, models.LIMIT, reason)]
+        if final_key in self.stored or final_key in self.extracting:
+            reason = f"the same page as {response.url}"
+            return [self.unstored(url, models.DUPLICATE, reason)]
+        return None
+
+    def _page_outputs(
+        self, response: Response, url: str, final_key: str, page: ExtractedPage
+    ) -> Iterator[Any]:
+        """The page's item and its links' requests, unless the page turns out not to be one."""
+        stats = self.crawler.stats
         if self.soft_not_found.matches(response.url, page.title, page.text):
             yield self.unstored(
                 url, models.SOFT_404, "answered 200 with the site's page for a missing URL"

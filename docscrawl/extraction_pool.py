@@ -1,0 +1,225 @@
+"""Extraction on the machine's other cores: a process pool fed with response text.
+
+A crawl's reactor thread downloads, schedules and stores; parsing and extracting a real docs
+page costs about as much again. In one process the two take turns on one core. The pool moves
+extraction into worker processes, so that on a machine with two cores both work at once.
+
+The pool starts only when it pays. Pages are extracted in the crawl's own process, and their
+cost is measured, until extraction takes more than ``DOCSCRAWL_EXTRACTION_POOL_THRESHOLD`` of
+the reactor's time over the last second or so. Only then does the pool start (its workers are
+spawned as pages wait for them, up to ``DOCSCRAWL_EXTRACTION_PROCESSES``). A polite crawl, which
+spends most of its time waiting for its download delay, never starts one and stays small.
+
+A worker runs :func:`docscrawl.extraction.extract_html` on the text Scrapy decoded; it parses
+it exactly as parsel parses ``response.selector``, so a page comes out the same either way
+(tests/test_extraction_pool.py checks it byte for byte on the generator corpus).
+
+Workers are killed, not drained, when the crawl closes or is cancelled, and they die with the
+crawl process (``PR_SET_PDEATHSIG``) even when that is killed with SIGKILL.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ctypes
+import logging
+import multiprocessing
+import os
+import signal
+import time
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any
+
+from docscrawl.extraction import ExtractedPage, SiteOverrides, extract_html
+
+logger = logging.getLogger(__name__)
+
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
+# How long a look back the in-process cost is averaged over, in seconds.
+WINDOW = 1.0
+
+# The worker's own state: the site's overrides, compiled once per worker.
+_worker_overrides: SiteOverrides | None = None
+
+
+def _start_worker(main_selector: str, drop_selectors: list[str]) -> None:
+    """Initialise a worker: die with the crawl, ignore Ctrl-C (the crawl handles it), compile."""
+    global _worker_overrides
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the executor's own checks remain
+        pass
+    if os.getppid() == 1:  # the crawl died before prctl took effect
+        os._exit(0)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker_overrides = SiteOverrides.from_settings(main_selector, drop_selectors)
+
+
+def _extract_in_worker(text: str, url: str) -> ExtractedPage:
+    return extract_html(text, url, None, _worker_overrides)
+
+
+class ExtractionPool:
+    """Extract pages in the crawl's process until that costs too much, then on other cores."""
+
+    def __init__(
+        self,
+        processes: int,
+        threshold: float,
+        overrides: SiteOverrides,
+        main_selector: str = "",
+        drop_selectors: list[str] | None = None,
+    ) -> None:
+        self.processes = processes
+        self.threshold = threshold
+        self.overrides = overrides
+        self._selectors = (main_selector, list(drop_selectors or []))
+        self._executor: ProcessPoolExecutor | None = None
+        self._closed = False
+        self._accepting = True
+        # The pages at the workers (their futures) and the caller's token for each.
+        self._pending: dict[Future, Any] = {}
+        self._stopped: list[ProcessPoolExecutor] = []  # stopped by a cancel, to kill at close
+        # Seconds spent extracting in this process, decayed over WINDOW, and when last updated.
+        self._busy = 0.0
+        self._since = time.monotonic()
+        self.in_process = 0  # pages extracted here
+        self.in_pool = 0  # pages extracted by the workers
+
+    @classmethod
+    def from_settings(cls, settings: Any, overrides: SiteOverrides) -> ExtractionPool:
+        """The pool a crawl's settings ask for (ValueError, in a sentence, for a bad value)."""
+        try:
+            processes = settings.getint("DOCSCRAWL_EXTRACTION_PROCESSES")
+            threshold = settings.getfloat("DOCSCRAWL_EXTRACTION_POOL_THRESHOLD")
+        except (TypeError, ValueError):
+            raise ValueError(
+                "DOCSCRAWL_EXTRACTION_PROCESSES takes a whole number and "
+                "DOCSCRAWL_EXTRACTION_POOL_THRESHOLD a number"
+            ) from None
+        if processes < 0:
+            raise ValueError("DOCSCRAWL_EXTRACTION_PROCESSES must not be negative (0: no pool)")
+        if not 0 <= threshold <= 1:
+            raise ValueError("DOCSCRAWL_EXTRACTION_POOL_THRESHOLD must be from 0 to 1")
+        drop = settings.get("DOCSCRAWL_DROP_SELECTORS") or ""
+        return cls(
+            processes,
+            threshold,
+            overrides,
+            settings.get("DOCSCRAWL_MAIN_SELECTOR") or "",
+            [drop] if isinstance(drop, str) else list(drop),
+        )
+
+    @property
+    def started(self) -> bool:
+        return self._executor is not None
+
+    @property
+    def share(self) -> float:
+        """The share of the last WINDOW seconds this process spent extracting."""
+        return self._decayed(time.monotonic()) / WINDOW
+
+    def _decayed(self, now: float) -> float:
+        elapsed = now - self._since
+        if elapsed > 0:
+            self._busy *= max(0.0, 1 - elapsed / WINDOW)
+            self._since = now
+        return self._busy
+
+    async def extract(self, text: str, url: str, token: Any = None) -> ExtractedPage | None:
+        """The page extracted from ``text`` (Scrapy's decoded response), or None when a cancel
+        took it back (its ``token`` is in what stop() returned) or the pool is closed."""
+        if self._closed:
+            return None
+        if self._executor is None and (not self._accepting or not self._should_start()):
+            return self._extract_here(text, url)
+        executor = self._executor or self._start()
+        try:
+            work = executor.submit(_extract_in_worker, text, url)
+        except (BrokenProcessPool, RuntimeError):  # a worker died
+            return self._recover(text, url)
+        self._pending[work] = token
+        try:
+            page = await asyncio.wrap_future(work)
+        except asyncio.CancelledError:
+            return None  # taken back by stop(), or the pool was closed under it
+        except BrokenProcessPool:
+            return self._recover(text, url)
+        finally:
+            self._pending.pop(work, None)
+        self.in_pool += 1
+        return page
+
+    def stop(self) -> list[Any]:
+        """A cancel: the workers finish the pages they hold (milliseconds), the pages still
+        waiting for one are taken back (their tokens are returned), and pages that come later
+        are extracted in this process, as before the pool."""
+        self._accepting = False
+        executor, self._executor = self._executor, None
+        if executor is None:
+            return []
+        self._stopped.append(executor)
+        executor.shutdown(wait=False, cancel_futures=True)
+        return [token for work, token in self._pending.items() if work.cancelled()]
+
+    def _should_start(self) -> bool:
+        return self.processes > 0 and self.threshold < 1 and self.share >= self.threshold
+
+    def _extract_here(self, text: str, url: str) -> ExtractedPage:
+        started = time.monotonic()
+        page = extract_html(text, url, None, self.overrides)
+        finished = time.monotonic()
+        self._busy = self._decayed(finished) + (finished - started)
+        self.in_process += 1
+        return page
+
+    def _start(self) -> ProcessPoolExecutor:
+        # spawn, not fork: the crawl has threads by now (DNS, the store's flusher), and a
+        # forked child could inherit one of their locks held.
+        self._executor = ProcessPoolExecutor(
+            max_workers=self.processes,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_start_worker,
+            initargs=self._selectors,
+        )
+        logger.info(
+            "Extraction took %.0f%% of the crawl's time: extracting on up to %d other processes",
+            100 * self.share,
+            self.processes,
+        )
+        return self._executor
+
+    def _recover(self, text: str, url: str) -> ExtractedPage | None:
+        """A worker died (a page crashed libxml2, or the OOM killer): go on in this process."""
+        if self._closed:
+            return None
+        if self._executor is not None:
+            logger.warning("An extraction worker died; extracting in the crawl's process again")
+            self._kill()
+            self.processes = 0  # a page that crashes a worker may crash it again: stay here
+        return self._extract_here(text, url)
+
+    def close(self) -> None:
+        """Stop now (the crawl is closed): pages at the workers get None, the workers die."""
+        self._closed = True
+        for work in list(self._pending):
+            work.cancel()
+        self._kill()
+        for executor in self._stopped:
+            self._kill(executor)
+        self._stopped.clear()
+
+    def _kill(self, executor: ProcessPoolExecutor | None = None) -> None:
+        if executor is None:
+            executor, self._executor = self._executor, None
+        if executor is None:
+            return
+        processes = list((getattr(executor, "_processes", None) or {}).values())
+        executor.shutdown(wait=False, cancel_futures=True)
+        for process in processes:  # shutdown() would wait for the page each one is on
+            if process.is_alive():
+                process.kill()
+        for process in processes:
+            process.join(timeout=1)
