@@ -6,9 +6,11 @@ extraction into worker processes, so that on a machine with two cores both work 
 
 The pool starts only when it pays. Pages are extracted in the crawl's own process, and their
 cost is measured, until extraction takes more than ``DOCSCRAWL_EXTRACTION_POOL_THRESHOLD`` of
-the reactor's time over the last second or so. Only then does the pool start (its workers are
-spawned as pages wait for them, up to ``DOCSCRAWL_EXTRACTION_PROCESSES``). A polite crawl, which
-spends most of its time waiting for its download delay, never starts one and stays small.
+the reactor's time over the last second or so, and the machine has a core to spare. Only then
+does the pool start (its workers are spawned as pages wait for them, up to
+``DOCSCRAWL_EXTRACTION_PROCESSES``). A polite crawl, which spends most of its time waiting for
+its download delay, never starts one and stays small; nor do crawls that already keep every
+core busy (several on one Scrapyd node), where workers would only take turns with them.
 
 A worker runs :func:`docscrawl.extraction.extract_html` on the text Scrapy decoded; it parses
 it exactly as parsel parses ``response.selector``, so a page comes out the same either way
@@ -38,6 +40,11 @@ logger = logging.getLogger(__name__)
 PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 # How long a look back the in-process cost is averaged over, in seconds.
 WINDOW = 1.0
+# How often, at most, the machine's idle CPU is read (a shorter interval reads noise).
+CPU_CHECK_INTERVAL = 0.5
+# Idle CPU (in cores) the machine must have for the pool to start: workers on a machine whose
+# cores are all busy (other crawls, say) would only take turns with them, and cost memory.
+MIN_SPARE_CORES = 0.5
 
 # The worker's own state: the site's overrides, compiled once per worker.
 _worker_overrides: SiteOverrides | None = None
@@ -59,6 +66,16 @@ def _start_worker(main_selector: str, drop_selectors: list[str]) -> None:
 
 def _extract_in_worker(text: str, url: str) -> ExtractedPage:
     return extract_html(text, url, None, _worker_overrides)
+
+
+def spare_cores() -> float:
+    """Idle CPU, in cores, of the cores this process may use, since the last call."""
+    import psutil
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+    busy = psutil.cpu_percent(interval=None) / 100  # of all the machine's cores
+    total = psutil.cpu_count() or cores
+    return max(0.0, min(cores, total * (1 - busy)))
 
 
 class ExtractionPool:
@@ -85,6 +102,8 @@ class ExtractionPool:
         # Seconds spent extracting in this process, decayed over WINDOW, and when last updated.
         self._busy = 0.0
         self._since = time.monotonic()
+        self._cpu_checked = time.monotonic()
+        spare_cores()  # starts the measurement the first check reads
         self.in_process = 0  # pages extracted here
         self.in_pool = 0  # pages extracted by the workers
 
@@ -165,7 +184,15 @@ class ExtractionPool:
         return [token for work, token in self._pending.items() if work.cancelled()]
 
     def _should_start(self) -> bool:
-        return self.processes > 0 and self.threshold < 1 and self.share >= self.threshold
+        if self.processes == 0 or self.threshold >= 1 or self.share < self.threshold:
+            return False
+        if self.threshold == 0:  # asked for from the first page, whatever the machine does
+            return True
+        now = time.monotonic()
+        if now - self._cpu_checked < CPU_CHECK_INTERVAL:
+            return False
+        self._cpu_checked = now
+        return spare_cores() >= MIN_SPARE_CORES
 
     def _extract_here(self, text: str, url: str) -> ExtractedPage:
         started = time.monotonic()

@@ -6,8 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
 import re
 import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import psutil
@@ -93,6 +97,38 @@ def test_a_cheap_crawl_never_starts_the_pool() -> None:
     batch = responses()[:5]
     pages = through_the_pool(pool, batch)
     assert pool.in_process == len(batch) and not pool.started and all(pages)
+
+
+def test_the_pool_waits_for_a_spare_core(tmp_path) -> None:
+    """Every core busy (other crawls, say): the pool does not start however costly extraction
+    is; once a core is idle again, it does."""
+    cores = len(os.sched_getaffinity(0))
+    burners = [
+        subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cores + 1)
+    ]
+    pool = ExtractionPool(2, 0.01, SiteOverrides())  # almost any extraction cost is enough
+    batch = responses()[:30]
+
+    async def extract_for(seconds: float, until_started: bool) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not (until_started and pool.started):
+            await asyncio.gather(*(pool.extract(r.text, r.url) for r in batch))
+
+    async def run() -> None:
+        try:
+            await extract_for(3, until_started=False)
+            assert not pool.started, "the pool started on a machine with no idle core"
+        finally:
+            for burner in burners:
+                burner.kill()
+                burner.wait()
+        await extract_for(60, until_started=True)
+
+    try:
+        asyncio.run(run())
+        assert pool.started
+    finally:
+        pool.close()
 
 
 def test_a_closed_pool_gives_no_page() -> None:
