@@ -7,7 +7,6 @@ whose main texts have simhashes a few bits apart; they are reported, never remov
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Iterator
@@ -20,7 +19,6 @@ from control.exceptions import InvalidRequest
 from docscrawl import models
 from docscrawl.models import Client, JobPage, Page
 
-WORD = re.compile(r"\w+")
 NEAR_DISTANCE = 3  # bits of 64: pages this close are near-duplicates
 _CHUNK = 500  # ids in one IN (...)
 
@@ -270,46 +268,13 @@ def _remove(moves: list[tuple[int, int]]) -> None:
             Page.delete().where(Page.id.in_(doomed)).execute()
 
 
-def simhash(text: str) -> int:
-    """A 64-bit simhash of the text's word 3-shingles."""
-    words = WORD.findall(text.lower())
-    shingles = [" ".join(words[i : i + 3]) for i in range(max(1, len(words) - 2))]
-    weights = [0] * 64
-    for shingle in shingles:
-        value = int.from_bytes(hashlib.blake2b(shingle.encode(), digest_size=8).digest(), "big")
-        for bit in range(64):
-            weights[bit] += 1 if value >> bit & 1 else -1
-    return sum(1 << bit for bit in range(64) if weights[bit] > 0)
-
-
 def near_duplicates(
     client_id: int, exclude: set[int] = frozenset(), distance: int = NEAR_DISTANCE
 ) -> list[NearDuplicate]:
-    """Pairs of the client's pages whose main texts are within `distance` simhash bits."""
-    hashes = [
-        (url, simhash(text))
-        for page_id, url, text in Page.select(Page.id, Page.url, Page.text)
-        .where((Page.client == client_id) & (Page.word_count > 0))
-        .tuples()
-        if page_id not in exclude
-    ]
-    # Pigeonhole: two hashes within `distance` bits agree on at least one of distance+1 bands.
-    bands = distance + 1
-    width = 64 // bands
-    buckets: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for index, (_, value) in enumerate(hashes):
-        for band in range(bands):
-            buckets[(band, (value >> (band * width)) & ((1 << width) - 1))].append(index)
-    pairs: dict[tuple[int, int], int] = {}
-    for members in buckets.values():
-        for a_pos, a in enumerate(members):
-            for b in members[a_pos + 1 :]:
-                key = (min(a, b), max(a, b))
-                if key not in pairs:
-                    bits = (hashes[a][1] ^ hashes[b][1]).bit_count()
-                    if 0 < bits <= distance or (bits == 0 and hashes[a][0] != hashes[b][0]):
-                        pairs[key] = bits
-    found = [
-        NearDuplicate(*sorted((hashes[a][0], hashes[b][0])), bits) for (a, b), bits in pairs.items()
-    ]
-    return sorted(found, key=lambda pair: (pair.distance, pair.first))
+    """Pairs of the client's pages whose main texts are within `distance` simhash bits.
+
+    From the fingerprints stored with the pages (control/near_duplicates.py), closest first.
+    """
+    from control.near_duplicates import near_pairs
+
+    return [NearDuplicate(*pair) for pair in near_pairs(client_id, exclude, distance)]

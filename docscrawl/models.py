@@ -26,7 +26,7 @@ from docscrawl import redact
 logger = logging.getLogger(__name__)
 
 # The schema version this docscrawl writes: its last migration step (MIGRATIONS, below).
-SCHEMA_VERSION = 14
+SCHEMA_VERSION = 15
 
 # Job statuses. ACTIVE ones have (or are about to have) a live process.
 PENDING = "pending"
@@ -160,15 +160,23 @@ class Page(BaseModel):
     audit_share = peewee.DoubleField(null=True)
     # (A database default too: rows written by plain SQL, as a test's older store, get one.)
     audit_lost = peewee.BooleanField(default=False, constraints=[peewee.SQL("DEFAULT FALSE")])
+    # The text's 64-bit simhash, signed (docscrawl/fingerprints.py), computed when the page is
+    # written; NULL until then for a page stored another way (dedupe --near computes it).
+    simhash = peewee.BigIntegerField(null=True)
 
     class Meta:
         # (audit_lost, audit_share, job): a job's flagged pages are counted from the index
-        # alone (control/audit.py), without reading the rows' text.
-        indexes = ((("client", "url"), True), (("audit_lost", "audit_share", "job"), False))
+        # alone (control/audit.py), without reading the rows' text. (client, simhash,
+        # word_count): so are a client's fingerprints (dedupe --near).
+        indexes = (
+            (("client", "url"), True),
+            (("audit_lost", "audit_share", "job"), False),
+            (("client", "simhash", "word_count"), False),
+        )
 
 
 # Columns of Page computed from other fields when a page is written, not extracted.
-DERIVED_PAGE_FIELDS = ("audit_share", "audit_lost")
+DERIVED_PAGE_FIELDS = ("audit_share", "audit_lost", "simhash")
 # What a page is, in declaration order: every field of Page but its keys and derived columns.
 # The spider's PageItem, the pipeline's rows and the export's columns are these
 # (tests/test_page_definition.py checks).
@@ -179,6 +187,14 @@ PAGE_FIELDS = tuple(
 )
 # An audit's [found, kept] pairs: a page whose main content kept fewer than it found lost some.
 AUDIT_PAIRS = ("headings", "code_blocks", "tables")
+
+
+def derived_columns(row: dict[str, Any]) -> dict[str, Any]:
+    """The DERIVED_PAGE_FIELDS of a page row (of PAGE_FIELDS) about to be written."""
+    from docscrawl.fingerprints import fingerprint
+
+    audit = audit_columns(row.get("extraction_audit"))
+    return {**audit, "simhash": fingerprint(row.get("text"))}
 
 
 def audit_columns(audit: Any) -> dict[str, Any]:
@@ -556,6 +572,14 @@ MODELS = [StoreMeta, Client, Job, Page, CrawlError, FrontierRequest, JobPage, Pa
           *SERVER_MODELS, PageVersion, *SCHEDULE_MODELS]  # fmt: skip
 
 
+def _add_fingerprints(db: peewee.Database) -> None:
+    # Each page's simhash (docscrawl/fingerprints.py), computed from its stored text in id
+    # ranges, with progress; then its index and the trigger that keeps it honest.
+    from docscrawl import fingerprints
+
+    fingerprints.add_to_store(db)
+
+
 def _add_search_index(db: peewee.Database) -> None:
     # Full-text search (docscrawl/search_index.py): existing sections are indexed in chunks.
     from docscrawl import search_index
@@ -635,6 +659,7 @@ MIGRATIONS: dict[int, Any] = {
     11: _add_scale_indexes,
     13: _add_search_index,
     14: _add_audit_index,
+    15: _add_fingerprints,
 }
 # Steps may skip numbers (work on several steps at once lands in any order); none is reused.
 assert SCHEMA_VERSION == max(MIGRATIONS), "SCHEMA_VERSION must be the last migration step"
@@ -825,6 +850,9 @@ def _ensure_schema(db: peewee.Database) -> None:
         if not StoreMeta.table_exists():
             db.create_tables(MODELS)
             _add_search_index(db)  # not a model: its table, triggers (and column) come here
+            from docscrawl import fingerprints
+
+            fingerprints.create_trigger(db)  # the model made the column and its index
             StoreMeta.create(key="schema_version", value=str(SCHEMA_VERSION))
             return
         version = _recorded_version()

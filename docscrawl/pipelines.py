@@ -12,9 +12,9 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
-from docscrawl import history, job_state, models
+from docscrawl import fingerprints, history, job_state, models
 from docscrawl.items import CrawlErrorItem, NotModifiedItem, PageItem
-from docscrawl.models import PAGE_FIELDS
+from docscrawl.models import DERIVED_PAGE_FIELDS, PAGE_FIELDS
 from docscrawl.reactor import installed_reactor as _reactor
 
 logger = logging.getLogger(__name__)
@@ -126,7 +126,7 @@ class PageStorePipeline:
             versions = []
             if pages:
                 rows = [
-                    {**row, **models.audit_columns(row["extraction_audit"]),
+                    {**row, **models.derived_columns(row),
                      "client": self.client_id, "job": self.job_id}
                     for row in pages.values()
                 ]  # fmt: skip
@@ -136,11 +136,13 @@ class PageStorePipeline:
                         .on_conflict(
                             conflict_target=[Page.client, Page.url],
                             preserve=[getattr(Page, name) for name in PAGE_FIELDS]
-                            + [Page.audit_share, Page.audit_lost, Page.job],
+                            + [getattr(Page, name) for name in DERIVED_PAGE_FIELDS]
+                            + [Page.job],
                         )
                         .execute()
                     )
                 after = self._stored(list(pages))
+                self._keep_fingerprints(before, after, rows)
                 # The page's sections, split from the Markdown just stored, replace its old ones.
                 unsplit = models.write_sections(
                     [
@@ -197,6 +199,38 @@ class PageStorePipeline:
         self.stored_pages += len(sightings)
         self.crawler.stats.set_value("docscrawl/stored_pages", self.stored_pages)
         logger.debug("Stored %d pages and %d errors", len(sightings), len(errors))
+
+    def _keep_fingerprints(
+        self,
+        before: dict[str, tuple[int, str]],
+        after: dict[str, tuple[int, str]],
+        rows: list[dict[str, Any]],
+    ) -> None:
+        """Set again the fingerprint of each changed page whose new text has the old one's.
+
+        The store's trigger clears a fingerprint that an update of the text left as it was
+        (docscrawl/fingerprints.py): a writer that did not know about it. The upsert cannot be
+        told from such a writer, so a changed page is checked; an unchanged one keeps its text.
+        """
+        changed = [
+            row for row in rows if row["url"] in before
+            and before[row["url"]][1] != row["content_hash"]
+        ]  # fmt: skip
+        if not changed:
+            return
+        Page = models.Page
+        ids = {after[row["url"]][0]: row["simhash"] for row in changed}
+        cleared = []
+        keys = list(ids)
+        for start in range(0, len(keys), 500):
+            cleared += [
+                (page_id, ids[page_id])
+                for (page_id,) in Page.select(Page.id)
+                .where((Page.id << keys[start : start + 500]) & Page.simhash.is_null())
+                .tuples()
+            ]
+        if cleared:
+            fingerprints.write(models.database.obj, cleared)
 
     def _not_yet_seen(self, page_ids: list[int]) -> int:
         """How many of these pages this job has not stored yet."""
