@@ -504,6 +504,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sides", default=",".join(DEFAULT_SIDES),
                         help=f"comma-separated, in order, of {', '.join(SIDES)}")  # fmt: skip
     parser.add_argument("--site-dir", type=Path, help="crawl this directory of HTML instead")
+    parser.add_argument("-s", "--setting", action="append", default=[], metavar="KEY=VALUE",
+                        help="one more setting for every side (repeatable)")  # fmt: skip
     parser.add_argument("--start", default="index.html",
                         help="with --site-dir: the start page, relative to it")  # fmt: skip
     parser.add_argument("--seed", type=int, default=1, help="the synthetic site's seed")
@@ -519,6 +521,9 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown sides {sorted(unknown)}; choose from {', '.join(SIDES)}")
     timeout = args.timeout or 120 + 0.5 * args.pages
+    for setting in args.setting:
+        key, _, value = setting.partition("=")
+        SETTINGS[key] = value
     workdir = Path(tempfile.mkdtemp(prefix="docscrawl-throughput-"))
     runs: list[Run] = []
     wget: Run | None = None

@@ -35,9 +35,10 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from multiprocessing.context import SpawnContext, SpawnProcess
-from typing import Any
+from typing import Any, NamedTuple
 
 from docscrawl.extraction import ExtractedPage, SiteOverrides, extract_html
+from docscrawl.extraction.sections import Section
 
 logger = logging.getLogger(__name__)
 
@@ -95,8 +96,36 @@ class _WorkerContext(SpawnContext):
     Process = _WorkerProcess
 
 
-def _extract_in_worker(text: str, url: str) -> ExtractedPage:
-    return extract_html(text, url, None, _worker_overrides)
+class PreparedPage(NamedTuple):
+    """What the store derives from a page (its Page.simhash and its sections), computed by
+    the worker that extracted it so that the crawl's own thread need not. Exactly what the
+    pipeline would compute (docscrawl.models.derived_columns, write_sections)."""
+
+    simhash: int
+    sections: list[Section]
+
+
+class Extraction(NamedTuple):
+    page: ExtractedPage
+    prepared: PreparedPage | None  # None: extracted in the crawl's process, or not splittable
+
+
+def prepare(page: ExtractedPage, store_url: str) -> PreparedPage | None:
+    """The page's derived columns and sections, as the store would make them at store_url."""
+    from docscrawl.extraction.sections import split_sections
+    from docscrawl.fingerprints import fingerprint
+
+    headings = [{"level": h.level, "text": h.text, "anchor": h.anchor} for h in page.headings]
+    try:
+        sections = split_sections(store_url, page.title, page.markdown or "", headings)
+    except Exception:  # noqa: BLE001 - the pipeline splits it again, and counts the failure
+        return None
+    return PreparedPage(fingerprint(page.text), sections)
+
+
+def _extract_in_worker(text: str, url: str, store_url: str | None) -> Extraction:
+    page = extract_html(text, url, None, _worker_overrides)
+    return Extraction(page, prepare(page, store_url) if store_url is not None else None)
 
 
 def spare_cores() -> float:
@@ -178,21 +207,25 @@ class ExtractionPool:
             self._since = now
         return self._busy
 
-    async def extract(self, text: str, url: str, token: Any = None) -> ExtractedPage | None:
+    async def extract(
+        self, text: str, url: str, token: Any = None, store_url: str | None = None
+    ) -> Extraction | None:
         """The page extracted from ``text`` (Scrapy's decoded response), or None when a cancel
-        took it back (its ``token`` is in what stop() returned) or the pool is closed."""
+        took it back (its ``token`` is in what stop() returned) or the pool is closed. A
+        worker also prepares what the store derives from the page, when given ``store_url``
+        (the URL the page is stored under)."""
         if self._closed:
             return None
         if self._executor is None and (not self._accepting or not self._should_start()):
             return self._extract_here(text, url)
         executor = self._executor or self._start()
         try:
-            work = executor.submit(_extract_in_worker, text, url)
+            work = executor.submit(_extract_in_worker, text, url, store_url)
         except (BrokenProcessPool, RuntimeError):  # a worker died
             return self._recover(text, url)
         self._pending[work] = token
         try:
-            page = await asyncio.wrap_future(work)
+            extraction = await asyncio.wrap_future(work)
         except asyncio.CancelledError:
             return None  # taken back by stop(), or the pool was closed under it
         except BrokenProcessPool:
@@ -200,7 +233,7 @@ class ExtractionPool:
         finally:
             self._pending.pop(work, None)
         self.in_pool += 1
-        return page
+        return extraction
 
     def stop(self) -> list[Any]:
         """A cancel: the workers finish the pages they hold (milliseconds), the pages still
@@ -225,13 +258,13 @@ class ExtractionPool:
         self._cpu_checked = now
         return spare_cores() >= MIN_SPARE_CORES
 
-    def _extract_here(self, text: str, url: str) -> ExtractedPage:
+    def _extract_here(self, text: str, url: str) -> Extraction:
         started = time.monotonic()
         page = extract_html(text, url, None, self.overrides)
         finished = time.monotonic()
         self._busy = self._decayed(finished) + (finished - started)
         self.in_process += 1
-        return page
+        return Extraction(page, None)
 
     def _start(self) -> ProcessPoolExecutor:
         self._executor = ProcessPoolExecutor(
@@ -247,7 +280,7 @@ class ExtractionPool:
         )
         return self._executor
 
-    def _recover(self, text: str, url: str) -> ExtractedPage | None:
+    def _recover(self, text: str, url: str) -> Extraction | None:
         """A worker died (a page crashed libxml2, or the OOM killer): go on in this process."""
         if self._closed:
             return None

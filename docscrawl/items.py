@@ -8,13 +8,18 @@ import scrapy
 
 from docscrawl.models import PAGE_FIELDS
 
+PREPARED = "prepared"
+
 
 class PageItem(scrapy.Item):
     """A fetched HTML page with everything extracted from it: a field per models.PAGE_FIELDS."""
 
     # From the Page model, not field by field, so the two cannot drift apart. `fields` is what
-    # Scrapy builds from Field attributes; a class may also give it whole.
-    fields = {name: scrapy.Field() for name in PAGE_FIELDS}
+    # Scrapy builds from Field attributes; a class may also give it whole. Then `prepared`,
+    # which is no column: what the store derives from the page (its fingerprint and sections)
+    # when an extraction worker computed it already (docscrawl.extraction_pool.PreparedPage),
+    # else None and the pipeline computes it.
+    fields = {name: scrapy.Field() for name in PAGE_FIELDS} | {PREPARED: scrapy.Field()}
 
 
 def page_item(**values: Any) -> PageItem:
@@ -22,6 +27,7 @@ def page_item(**values: Any) -> PageItem:
     missing = [name for name in PAGE_FIELDS if name not in values]
     if missing:
         raise TypeError(f"A PageItem needs every page field; missing: {', '.join(missing)}.")
+    values.setdefault(PREPARED, None)
     return PageItem(**values)
 
 

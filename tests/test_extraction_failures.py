@@ -7,6 +7,7 @@ reading the metadata) get their fault injected.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Iterator
@@ -206,7 +207,12 @@ def _parse_page(url: str, body: str) -> dict[str, int]:
     crawler = get_crawler(DocsSpider)
     spider = DocsSpider.from_crawler(crawler, url="http://127.0.0.1:1/docs/", job_id=1)
     request = Request(url, meta={"page_depth": 0})
-    list(spider.parse_page(HtmlResponse(url, body=body.encode(), request=request)))
+    response = HtmlResponse(url, body=body.encode(), request=request)
+
+    async def parse() -> list:
+        return [output async for output in spider.parse_page(response)]
+
+    asyncio.run(parse())
     assert crawler.stats.get_value("docscrawl/pages") == 1
     stats = crawler.stats.get_stats()
     return {key: value for key, value in stats.items() if key.startswith(EXTRACTION_FAILURES)}

@@ -21,6 +21,7 @@ from scrapy.http import HtmlResponse
 from scrapy.settings import Settings
 
 from docscrawl.extraction import SiteOverrides, extract_page, site_overrides
+from docscrawl.extraction.sections import split_sections
 from docscrawl.extraction_pool import ExtractionPool
 from tests.corpus.generators import corpus
 
@@ -57,7 +58,7 @@ def through_the_pool(pool: ExtractionPool, batch: list[HtmlResponse]) -> list:
         finally:
             pool.close()
 
-    return asyncio.run(run())
+    return [extraction.page if extraction else None for extraction in asyncio.run(run())]
 
 
 def as_plain(page) -> dict:
@@ -73,6 +74,28 @@ def test_the_pool_extracts_every_page_as_the_crawls_own_process_does() -> None:
         # What the spider extracted before the pool: Scrapy's own parse of the response.
         expected = extract_page(response.selector.root, response.url, SiteOverrides())
         assert as_plain(page) == as_plain(expected), response.url
+
+
+def test_a_worker_prepares_what_the_store_would_derive() -> None:
+    from docscrawl import models
+
+    batch = responses()
+    pool = ExtractionPool(2, 0.0, SiteOverrides())
+
+    async def run() -> list:
+        try:
+            return await asyncio.gather(
+                *(pool.extract(r.text, r.url, store_url=r.url + "#stored") for r in batch)
+            )
+        finally:
+            pool.close()
+
+    for response, (page, prepared) in zip(batch, asyncio.run(run()), strict=True):
+        headings = [{"level": h.level, "text": h.text, "anchor": h.anchor} for h in page.headings]
+        row = {"text": page.text, "extraction_audit": page.audit.as_dict()}
+        assert prepared.simhash == models.derived_columns(row)["simhash"], response.url
+        expected = split_sections(response.url + "#stored", page.title, page.markdown, headings)
+        assert prepared.sections == expected, response.url
 
 
 def test_the_workers_apply_the_sites_selector_overrides() -> None:

@@ -3,6 +3,7 @@ agree with it."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from pathlib import Path
@@ -35,7 +36,8 @@ def test_page_fields_are_the_models_columns_but_its_keys() -> None:
 
 
 def test_the_item_has_a_field_per_page_field_in_order() -> None:
-    assert list(PageItem.fields) == list(PAGE_FIELDS)
+    # Then what an extraction worker prepared for the store, which is no column.
+    assert list(PageItem.fields) == [*PAGE_FIELDS, "prepared"]
 
 
 def test_the_pipeline_writes_the_page_fields() -> None:
@@ -58,7 +60,7 @@ def test_the_export_json_encodes_every_json_field_in_csv() -> None:
 
 def test_a_page_item_needs_every_page_field() -> None:
     values = page_values()
-    assert dict(page_item(**values)) == values
+    assert dict(page_item(**values)) == {**values, "prepared": None}
     del values["depth"]
     with pytest.raises(TypeError, match="missing: depth"):
         page_item(**values)
@@ -73,9 +75,13 @@ def test_the_spider_fills_every_page_field() -> None:
     response = HtmlResponse(
         url, body=body, encoding="utf-8", request=Request(url, meta={"page_depth": 1})
     )
-    items = [item for item in crawler.spider.parse_page(response) if isinstance(item, PageItem)]
+
+    async def outputs() -> list:
+        return [output async for output in crawler.spider.parse_page(response)]
+
+    items = [item for item in asyncio.run(outputs()) if isinstance(item, PageItem)]
     assert len(items) == 1
-    assert sorted(items[0]) == sorted(PAGE_FIELDS)
+    assert sorted(items[0]) == sorted([*PAGE_FIELDS, "prepared"])
 
 
 def test_every_page_field_goes_from_the_item_to_the_store_and_out(tmp_path: Path) -> None:

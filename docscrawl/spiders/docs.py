@@ -24,7 +24,7 @@ from docscrawl.extensions import CancelledBeforeDownload
 from docscrawl.extensions.lifecycle import EXTRACTION_FAILURES
 from docscrawl.extraction import ExtractedPage, SiteOverrides, extract_page, site_overrides
 from docscrawl.extraction.template import TemplateLearner
-from docscrawl.extraction_pool import ExtractionPool
+from docscrawl.extraction_pool import ExtractionPool, PreparedPage
 from docscrawl.items import CrawlErrorItem, NotModifiedItem, page_item
 from docscrawl.ledger import classify_failure
 from docscrawl.spiders.sitemaps import SitemapsMixin
@@ -348,15 +348,17 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
         # even before this one is stored (the pool's pages finish in any order).
         self.extracting[final_key] = response.request
         try:
-            page = await self.extraction.extract(response.text, response.url, final_key)
+            extraction = await self.extraction.extract(
+                response.text, response.url, token=final_key, store_url=final_key
+            )
         finally:
             del self.extracting[final_key]
-        if page is None:  # the crawl was cancelled under it: the frontier keeps its request
+        if extraction is None:  # the crawl was cancelled under it: the frontier keeps it
             return
         if self.max_pages is not None and len(self.stored) >= self.max_pages:
             yield self.unstored(url, models.LIMIT, f"the job reached --max-pages {self.max_pages}")
             return
-        for output in self._page_outputs(response, url, final_key, page):
+        for output in self._page_outputs(response, url, final_key, *extraction):
             yield output
 
     def _refusal(self, response: Response) -> list[Any] | None:
@@ -381,7 +383,12 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
         return None
 
     def _page_outputs(
-        self, response: Response, url: str, final_key: str, page: ExtractedPage
+        self,
+        response: Response,
+        url: str,
+        final_key: str,
+        page: ExtractedPage,
+        prepared: PreparedPage | None = None,
     ) -> Iterator[Any]:
         """The page's item and its links' requests, unless the page turns out not to be one."""
         stats = self.crawler.stats
@@ -400,6 +407,7 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
             dropped = self.template.learn_and_strip(final_key, page)
             if dropped:
                 stats.inc_value("docscrawl/template_blocks_dropped", dropped)
+                prepared = None  # of the content before the template was taken out
         # The page is stored under its own URL whatever its rel=canonical says: a canonical is
         # a hint (often wrong: every page naming the home page, or another version of the
         # docs), recorded with the page. Pages with one main text are merged by `dedupe`.
@@ -433,6 +441,7 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
             fetched_at=models.utcnow(),
             depth=depth,
             extraction_audit=page.audit.as_dict(),
+            prepared=prepared,
         )
         yield from self._after_page(
             linked, depth, final_key, response.meta.get("numbered_chain", 0)
