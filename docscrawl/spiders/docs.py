@@ -6,7 +6,7 @@ import functools
 import logging
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -361,10 +361,11 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
         for output in self._page_outputs(response, url, final_key, *extraction):
             yield output
 
-    def _refusal(self, response: Response) -> list[Any] | None:
+    def _refusal(self, response: Response) -> Iterable[Any] | None:
         """What to yield instead of extracting the response, or None for a page to extract."""
         if response.status == 304:
-            return list(self._not_modified(response))
+            # Lazily: it yields the page's item before it may raise CloseSpider (max_pages).
+            return self._not_modified(response)
         url = self.requested_url(response.request) if response.request else response.url
         not_html = self._not_html(response)
         if not_html is not None:
