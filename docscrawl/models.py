@@ -189,12 +189,13 @@ PAGE_FIELDS = tuple(
 AUDIT_PAIRS = ("headings", "code_blocks", "tables")
 
 
-def derived_columns(row: dict[str, Any]) -> dict[str, Any]:
-    """The DERIVED_PAGE_FIELDS of a page row (of PAGE_FIELDS) about to be written."""
+def derived_columns(row: dict[str, Any], simhash: int | None = None) -> dict[str, Any]:
+    """The DERIVED_PAGE_FIELDS of a page row (of PAGE_FIELDS) about to be written; `simhash`
+    is the stored one of a page whose text has not changed (not computed again)."""
     from docscrawl.fingerprints import fingerprint
 
     audit = audit_columns(row.get("extraction_audit"))
-    return {**audit, "simhash": fingerprint(row.get("text"))}
+    return {**audit, "simhash": fingerprint(row.get("text")) if simhash is None else simhash}
 
 
 def audit_columns(audit: Any) -> dict[str, Any]:

@@ -125,10 +125,11 @@ class PageStorePipeline:
             sightings = []
             versions = []
             if pages:
+                known = self._unchanged_fingerprints(before, pages)
                 rows = [
-                    {**row, **models.derived_columns(row),
+                    {**row, **models.derived_columns(row, known.get(url)),
                      "client": self.client_id, "job": self.job_id}
-                    for row in pages.values()
+                    for url, row in pages.items()
                 ]  # fmt: skip
                 for start in range(0, len(rows), 200):
                     (
@@ -200,22 +201,40 @@ class PageStorePipeline:
         self.crawler.stats.set_value("docscrawl/stored_pages", self.stored_pages)
         logger.debug("Stored %d pages and %d errors", len(sightings), len(errors))
 
+    def _unchanged_fingerprints(
+        self, before: dict[str, tuple[int, str]], pages: dict[str, dict[str, Any]]
+    ) -> dict[str, int]:
+        """url -> stored fingerprint of the pages whose text is the one stored (most pages of a
+        recrawl): theirs is not computed again."""
+        Page = models.Page
+        same = {
+            before[url][0]: url
+            for url, row in pages.items()
+            if url in before and before[url][1] == row["content_hash"]
+        }
+        known: dict[str, int] = {}
+        ids = list(same)
+        for start in range(0, len(ids), 500):
+            query = Page.select(Page.id, Page.simhash).where(
+                (Page.id << ids[start : start + 500]) & Page.simhash.is_null(False)
+            )
+            known.update((same[page_id], value) for page_id, value in query.tuples())
+        return known
+
     def _keep_fingerprints(
         self,
         before: dict[str, tuple[int, str]],
         after: dict[str, tuple[int, str]],
         rows: list[dict[str, Any]],
     ) -> None:
-        """Set again the fingerprint of each changed page whose new text has the old one's.
+        """Set again the fingerprint of each stored page whose new text has the old one's.
 
         The store's trigger clears a fingerprint that an update of the text left as it was
         (docscrawl/fingerprints.py): a writer that did not know about it. The upsert cannot be
-        told from such a writer, so a changed page is checked; an unchanged one keeps its text.
+        told from such a writer, so every page that was already stored is checked (its text
+        may differ in a way its fingerprint does not see: a small edit, only spaces).
         """
-        changed = [
-            row for row in rows if row["url"] in before
-            and before[row["url"]][1] != row["content_hash"]
-        ]  # fmt: skip
+        changed = [row for row in rows if row["url"] in before]
         if not changed:
             return
         Page = models.Page

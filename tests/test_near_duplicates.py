@@ -313,3 +313,22 @@ def test_the_fingerprint_query_reads_the_index_alone(tmp_path: Path) -> None:
     ).fetchall()
     assert any(f"COVERING INDEX {fingerprints.INDEX}" in row[-1] for row in plan), plan
     db.close()
+
+
+def test_a_recrawl_reuses_the_fingerprint_of_an_unchanged_text(
+    pipeline: PageStorePipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = "alpha beta gamma " * 200
+    pipeline.process_item(item("http://h/a", text))
+    pipeline.flush()
+    computed: list[str] = []
+    original = fingerprints.fingerprint
+    monkeypatch.setattr(fingerprints, "fingerprint", lambda t: computed.append(t) or original(t))
+    # The same text (its hash: spaces normalised) with other spacing: nothing computed, and the
+    # trigger's clearing of the fingerprint (the stored text differs) is undone.
+    again = item("http://h/a", text.replace(" ", "  "))
+    again["content_hash"] = item("http://h/a", text)["content_hash"]
+    pipeline.process_item(again)
+    pipeline.flush()
+    assert computed == []
+    assert stored_simhashes() == {"http://h/a": original(text)}
