@@ -123,6 +123,15 @@ def create_index(db: peewee.Database) -> None:
     # ids, which SQLite keeps in every index) from the index alone, and finds the pages with
     # none by its prefix.
     db.execute_sql(f"CREATE INDEX IF NOT EXISTS {INDEX} ON page (client_id, {COLUMN}, word_count)")
+    # A store with planner statistics (ANALYZE) and none for the new index: SQLite's default
+    # estimate makes it look selective and takes it for a client's pages, sorting them all for
+    # an ORDER BY url (the export: 5.5 s instead of 1.2 s for 40,000 pages). Its own statistics
+    # (one read of the index) put it back in its place; PostgreSQL samples the new column.
+    if is_sqlite(db):
+        if db.execute_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").fetchone():
+            db.execute_sql(f"ANALYZE {INDEX}")
+    else:
+        db.execute_sql(f"ANALYZE page ({COLUMN})")
 
 
 def write(db: peewee.Database, values: list[tuple[int, int]]) -> None:
