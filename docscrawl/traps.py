@@ -47,6 +47,9 @@ class TrapRules:
         self.max_same_content = max_same_content
         # Counters keyed by hash: a big crawl sees a million URLs.
         self._query_variants: Counter[int] = Counter()
+        # URLs the numbered rules refused when found through a chain (hashes): an index, a
+        # table of contents or a sitemap that lists one later says it is a page after all.
+        self._refused_numbered: set[int] = set()
         self._same_content: Counter[int] = Counter()
 
     @classmethod
@@ -106,6 +109,7 @@ class TrapRules:
                     )
                 self._query_variants[path] += 1
         if self.max_numbered_chain and numbered_chain > self.max_numbered_chain:
+            self._refused_numbered.add(hash(key))
             return (
                 f"{numbered_chain} pages like {NUMBER.sub('N', parts.path)} in a row, each "
                 f"found only on one before it with new numbers, more than "
@@ -116,6 +120,7 @@ class TrapRules:
             # under fresh session ids grow a tree. Count the URLs of one shape found that way.
             shape = hash(TOKEN.sub(_blank_numbered, f"{parts.path}?{parts.query}"))
             if self._numbered_shapes[shape] >= self.max_numbered_shape:
+                self._refused_numbered.add(hash(key))
                 return (
                     f"more than {self.max_numbered_shape} URLs like "
                     f"{TOKEN.sub(_blank_numbered, parts.path)}, each found on a page with other "
@@ -123,6 +128,17 @@ class TrapRules:
                 )
             self._numbered_shapes[shape] += 1
         return None
+
+    def listed_after_all(self, key: str) -> bool:
+        """Whether key is a URL the numbered rules refused through a chain (once: it is then
+        forgotten). Found again at chain 0 (listed by an index, a table of contents or a
+        sitemap, which a trap's minted URLs never are), it is a page to fetch: the order pages
+        come back in must not decide that a big numbered manual (ch01s02.html...) is a trap."""
+        digest = hash(key)
+        if digest in self._refused_numbered:
+            self._refused_numbered.discard(digest)
+            return True
+        return False
 
     def check_content(self, title: str | None, content_hash: str) -> str | None:
         """The rule a fetched page trips (a site answering any URL with one page), or None.

@@ -98,3 +98,37 @@ def test_urls_of_one_shape_found_through_minted_numbers_are_bounded() -> None:
     ]  # fmt: skip
     # Listed by an index (chain 0), any number of them.
     assert all(rules.check_url(f"http://h/peps/pep-{n:04d}/") is None for n in range(2000))
+
+
+def test_a_url_refused_through_a_chain_is_fetched_once_an_index_lists_it() -> None:
+    rules = TrapRules(max_numbered_shape=2, max_numbered_chain=3)
+    chained = [f"http://h/manual/ch{n:02d}s01.html" for n in range(4)]
+    assert [rules.check_url(url, numbered_chain=1) is None for url in chained] == [
+        True, True, False, False
+    ]  # fmt: skip
+    assert rules.check_url("http://h/manual/deep.html", numbered_chain=4) is not None
+    # A table of contents or a sitemap lists them (chain 0): pages after all, each once.
+    assert rules.listed_after_all(chained[2]) and rules.listed_after_all(chained[3])
+    assert rules.listed_after_all("http://h/manual/deep.html")
+    assert not rules.listed_after_all(chained[2])  # once only
+    assert not rules.listed_after_all(chained[0])  # never refused
+
+
+def test_the_spider_fetches_a_refused_numbered_page_its_sitemap_lists() -> None:
+    from scrapy.utils.test import get_crawler
+
+    from docscrawl.items import CrawlErrorItem
+    from docscrawl.spiders.docs import DocsSpider
+
+    crawler = get_crawler(DocsSpider)
+    crawler.stats.open_spider()
+    spider = DocsSpider.from_crawler(crawler, url="http://h/manual/", job_id=1)
+    spider.traps = TrapRules(max_numbered_shape=1)
+    first, second = "http://h/manual/ch01s01.html", "http://h/manual/ch02s01.html"
+    assert [type(o).__name__ for o in spider._follow(first, first, 1, chain=1)] == ["Request"]
+    (refused,) = spider._follow(second, second, 1, chain=1)
+    assert isinstance(refused, CrawlErrorItem) and refused["kind"] == "trap"
+    assert list(spider._follow(second, second, 2, chain=1)) == []  # seen: not asked twice
+    (request,) = spider._follow(second, second, 1, chain=0)  # the sitemap lists it
+    assert request.url == second
+    assert list(spider._follow(second, second, 1, chain=0)) == []

@@ -261,6 +261,12 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
     def _follow(self, url: str, key: str, depth: int, chain: int = 0) -> Iterator[Any]:
         """A request for a new URL of the crawl, or its ledger entry saying why not."""
         if key in self.seen:
+            # Refused when a chain of numbered pages led to it, now listed by an index or a
+            # sitemap: fetched after all (its earlier ledger entry stays).
+            within_depth = self.max_depth is None or depth <= self.max_depth
+            if chain == 0 and within_depth and self.traps.listed_after_all(key):
+                self.requested.add(key)
+                yield self._page_request(url, depth, chain)
             return
         self.seen.add(key)
         if not self.scope.contains(key):

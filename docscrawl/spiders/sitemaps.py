@@ -182,6 +182,9 @@ class SitemapsMixin:
             url = self.sitemap_backlog.popleft()
             key = self.key(url)
             if key in self.seen:
+                # Nothing, unless a chain of numbered pages reached it first and it was refused
+                # as a trap: a sitemap lists it, so it is a page after all (_follow says).
+                yield from self._follow(url, key, 1)
                 continue
             if not depth_allowed:
                 self.seen.add(key)
