@@ -47,3 +47,12 @@ class NotModifiedItem(scrapy.Item):
 
     url = scrapy.Field()
     fetched_at = scrapy.Field()
+
+
+class LedgerRetraction(scrapy.Item):
+    """An earlier ledger entry of this crawl that no longer holds: a URL refused as a trap when
+    a chain of numbered pages led to it, fetched after all once an index or a sitemap listed
+    it. The pipeline removes the entry and takes it out of the job's counts."""
+
+    url = scrapy.Field()  # as the entry has it
+    kind = scrapy.Field()

@@ -985,17 +985,23 @@ def record_removed_pages(job_id: int, client_id: int, url_prefix: str) -> int:
     return len(rows)
 
 
-def write_sections(pages: list[tuple[int, str, str | None, str, list]]) -> int:
+def write_sections(
+    pages: list[tuple[int, str, str | None, str, list]], split: dict[int, list] | None = None
+) -> int:
     """Replace the sections of these pages, given as (id, url, title, markdown, headings), with
-    the sections of their Markdown, in the caller's transaction. Returns how many pages could
-    not be split (logged; they keep no sections rather than lose the page)."""
+    the sections of their Markdown, in the caller's transaction; `split` has those of pages an
+    extraction worker split already, by page id. Returns how many pages could not be split
+    (logged; they keep no sections rather than lose the page)."""
     from docscrawl.extraction.sections import split_sections  # lxml: only where pages change
 
     rows: list[dict[str, Any]] = []
     failed = 0
+    split = split or {}
     for page_id, url, title, markdown, headings in pages:
         try:
-            sections = split_sections(url, title, markdown or "", headings or ())
+            sections = split.get(page_id)
+            if sections is None:
+                sections = split_sections(url, title, markdown or "", headings or ())
         except Exception:  # a bug in splitting must not cost the crawl its pages
             logger.exception("Could not split %s into sections", url)
             failed += 1

@@ -13,7 +13,7 @@ from scrapy.exceptions import NotConfigured
 from twisted.internet import task
 
 from docscrawl import fingerprints, history, job_state, models
-from docscrawl.items import CrawlErrorItem, NotModifiedItem, PageItem
+from docscrawl.items import PREPARED, CrawlErrorItem, LedgerRetraction, NotModifiedItem, PageItem
 from docscrawl.models import DERIVED_PAGE_FIELDS, PAGE_FIELDS
 from docscrawl.reactor import installed_reactor as _reactor
 
@@ -47,6 +47,10 @@ class PageStorePipeline:
         self.pages: dict[str, dict[str, Any]] = {}
         self.not_modified: dict[str, Any] = {}
         self.errors: list[dict[str, Any]] = []
+        # What extraction workers prepared for the store (docscrawl.extraction_pool), by URL.
+        self.prepared: dict[str, Any] = {}
+        self.retracted: list[tuple[str, str]] = []  # (url, kind) of ledger rows written before
+        self.taken_back: set[tuple[str, str]] = set()  # ... or not yet come to the pipeline
         self.unstored_counts: Counter[str] = Counter()  # by kind, since the last flush
         self.ledger_rows: Counter[str] = Counter()  # rows kept by kind in this crawl
         self.ledger_max_rows = ledger_max_rows
@@ -85,6 +89,11 @@ class PageStorePipeline:
         adapter = ItemAdapter(item)
         if isinstance(item, PageItem):
             self.pages[adapter["url"]] = {name: adapter.get(name) for name in PAGE_FIELDS}
+            prepared = adapter.get(PREPARED)
+            if prepared is not None:
+                self.prepared[adapter["url"]] = prepared
+            else:
+                self.prepared.pop(adapter["url"], None)
         elif isinstance(item, NotModifiedItem):
             self.not_modified[adapter["url"]] = adapter["fetched_at"]
         elif isinstance(item, CrawlErrorItem):
@@ -92,12 +101,29 @@ class PageStorePipeline:
                 models.HTTP_STATUS if adapter.get("status_code") else models.NETWORK
             )
             self.unstored_counts[kind] += adapter.get("count") or 1
-            if not self.ledger_max_rows or self.ledger_rows[kind] < self.ledger_max_rows:
+            if (adapter.get("url"), kind) in self.taken_back:
+                # Taken back before it got here (items of different responses interleave).
+                self.taken_back.discard((adapter.get("url"), kind))
+            elif not self.ledger_max_rows or self.ledger_rows[kind] < self.ledger_max_rows:
                 self.ledger_rows[kind] += 1
                 self.errors.append({**{n: adapter.get(n) for n in LEDGER_FIELDS}, "kind": kind})
+        elif isinstance(item, LedgerRetraction):
+            self._retract(adapter["url"], adapter["kind"])
         if len(self.pages) + len(self.not_modified) + len(self.errors) >= self.batch_size:
             self.flush()
         return item
+
+    def _retract(self, url: str, kind: str) -> None:
+        """Take back a ledger entry of this crawl: from the buffer, else from the store, or,
+        when it has not come yet, as it comes."""
+        self.unstored_counts[kind] -= 1
+        for position, row in enumerate(self.errors):
+            if row["url"] == url and row["kind"] == kind:
+                del self.errors[position]
+                self.ledger_rows[kind] -= 1
+                return
+        self.retracted.append((url, kind))
+        self.taken_back.add((url, kind))
 
     def close_spider(self) -> None:
         if self._timer is not None and self._timer.running:
@@ -116,9 +142,9 @@ class PageStorePipeline:
         if self.job_id is None or not (self.pages or self.not_modified or self.unstored_counts):
             return
         pages, not_modified, errors = self.pages, self.not_modified, self.errors
-        unstored = self.unstored_counts
+        unstored, retracted, prepared = self.unstored_counts, self.retracted, self.prepared
         self.pages, self.not_modified, self.errors = {}, {}, []
-        self.unstored_counts = Counter()
+        self.unstored_counts, self.retracted, self.prepared = Counter(), [], {}
         Page, JobPage = models.Page, models.JobPage
         with models.write_transaction():
             before = self._stored(list(pages) + list(not_modified))
@@ -126,6 +152,8 @@ class PageStorePipeline:
             versions = []
             if pages:
                 known = self._unchanged_fingerprints(before, pages)
+                for url, ready in prepared.items():
+                    known.setdefault(url, ready.simhash)  # computed by the worker: the same
                 rows = [
                     {**row, **models.derived_columns(row, known.get(url)),
                      "client": self.client_id, "job": self.job_id}
@@ -149,7 +177,8 @@ class PageStorePipeline:
                     [
                         (after[url][0], url, row["title"], row["markdown"], row["headings"])
                         for url, row in pages.items()
-                    ]
+                    ],
+                    split={after[url][0]: ready.sections for url, ready in prepared.items()},
                 )
                 if unsplit:
                     self.crawler.stats.inc_value("docscrawl/section_failures", unsplit)
@@ -185,6 +214,11 @@ class PageStorePipeline:
                 ).on_conflict(
                     conflict_target=[JobPage.job, JobPage.page],
                     preserve=[JobPage.change, JobPage.content_hash],
+                ).execute()
+            for url, kind in retracted:
+                Ledger = models.CrawlError
+                Ledger.delete().where(
+                    (Ledger.job == self.job_id) & (Ledger.kind == kind) & (Ledger.url == url)
                 ).execute()
             if errors:
                 models.CrawlError.insert_many(

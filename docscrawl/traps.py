@@ -17,6 +17,9 @@ from scrapy.settings import BaseSettings
 NUMBER = re.compile(r"\d+")
 TOKEN = re.compile(r"[A-Za-z0-9]+")
 DIGIT = re.compile(r"\d")
+# URLs refused by the numbered rules that are remembered, so that an index listing one later
+# can take the refusal back (about 100 bytes each).
+MAX_REFUSED_REMEMBERED = 100_000
 
 
 class TrapRules:
@@ -47,9 +50,10 @@ class TrapRules:
         self.max_same_content = max_same_content
         # Counters keyed by hash: a big crawl sees a million URLs.
         self._query_variants: Counter[int] = Counter()
-        # URLs the numbered rules refused when found through a chain (hashes): an index, a
-        # table of contents or a sitemap that lists one later says it is a page after all.
-        self._refused_numbered: set[int] = set()
+        # URLs the numbered rules refused when found through a chain (by hash, to the URL the
+        # ledger has): an index, a table of contents or a sitemap that lists one later says it
+        # is a page after all. Bounded: past the bound a refusal is final.
+        self._refused_numbered: dict[int, str] = {}
         self._same_content: Counter[int] = Counter()
 
     @classmethod
@@ -65,12 +69,13 @@ class TrapRules:
             max_same_content=settings.getint("DOCSCRAWL_TRAP_MAX_SAME_CONTENT"),
         )
 
-    def check_url(self, key: str, numbered_chain: int = 0) -> str | None:
+    def check_url(self, key: str, numbered_chain: int = 0, url: str | None = None) -> str | None:
         """The rule a new (normalised) URL trips, in words, or None; counts it if it passes.
 
         ``numbered_chain`` is how many pages of the URL's numbered shape led to it, each found
         on the one before (see ``numbered_chain``). Call once per distinct URL the crawl would
-        fetch: the counting rules count calls.
+        fetch: the counting rules count calls. ``url`` is the URL as the ledger records it
+        (default: key), remembered when a numbered rule refuses it (see listed_after_all).
         """
         if self.max_url_length and len(key) > self.max_url_length:
             return (
@@ -109,7 +114,7 @@ class TrapRules:
                     )
                 self._query_variants[path] += 1
         if self.max_numbered_chain and numbered_chain > self.max_numbered_chain:
-            self._refused_numbered.add(hash(key))
+            self._remember_refused(key, url)
             return (
                 f"{numbered_chain} pages like {NUMBER.sub('N', parts.path)} in a row, each "
                 f"found only on one before it with new numbers, more than "
@@ -120,7 +125,7 @@ class TrapRules:
             # under fresh session ids grow a tree. Count the URLs of one shape found that way.
             shape = hash(TOKEN.sub(_blank_numbered, f"{parts.path}?{parts.query}"))
             if self._numbered_shapes[shape] >= self.max_numbered_shape:
-                self._refused_numbered.add(hash(key))
+                self._remember_refused(key, url)
                 return (
                     f"more than {self.max_numbered_shape} URLs like "
                     f"{TOKEN.sub(_blank_numbered, parts.path)}, each found on a page with other "
@@ -129,16 +134,17 @@ class TrapRules:
             self._numbered_shapes[shape] += 1
         return None
 
-    def listed_after_all(self, key: str) -> bool:
-        """Whether key is a URL the numbered rules refused through a chain (once: it is then
-        forgotten). Found again at chain 0 (listed by an index, a table of contents or a
-        sitemap, which a trap's minted URLs never are), it is a page to fetch: the order pages
-        come back in must not decide that a big numbered manual (ch01s02.html...) is a trap."""
-        digest = hash(key)
-        if digest in self._refused_numbered:
-            self._refused_numbered.discard(digest)
-            return True
-        return False
+    def _remember_refused(self, key: str, url: str | None) -> None:
+        if len(self._refused_numbered) < MAX_REFUSED_REMEMBERED:
+            self._refused_numbered[hash(key)] = url or key
+
+    def listed_after_all(self, key: str) -> str | None:
+        """The URL (as the ledger has it) of key, if the numbered rules refused it through a
+        chain, else None; once: it is then forgotten. Found again at chain 0 (listed by an
+        index, a table of contents or a sitemap, which a trap's minted URLs never are), it is a
+        page to fetch: the order pages come back in must not decide that a big numbered manual
+        (ch01s02.html...) is a trap."""
+        return self._refused_numbered.pop(hash(key), None)
 
     def check_content(self, title: str | None, content_hash: str) -> str | None:
         """The rule a fetched page trips (a site answering any URL with one page), or None.

@@ -187,7 +187,7 @@ NO_POOL = ["-s", "DOCSCRAWL_EXTRACTION_PROCESSES=0"]
 STORED = (
     "SELECT url, requested_url, final_url, canonical_url, status_code, title, description, "
     "language, headings, markdown, text, links, word_count, content_hash, extraction_audit, "
-    "depth "
+    "depth, simhash "
     "FROM page WHERE job_id = ? ORDER BY url"
 )
 
@@ -206,6 +206,12 @@ def test_a_crawl_with_the_pool_stores_the_pages_the_in_process_crawl_stores(
     first, second = store.rows(STORED, 1), store.rows(STORED, 2)
     assert len(first) >= 20
     assert first == second, differences(first, second)
+    # The sections, split by the workers for the pooled crawl, by the pipeline for the other.
+    sections = (
+        "SELECT p.url, s.position, s.anchor_url, s.markdown, s.text FROM page_section s "
+        "JOIN page p ON p.id = s.page_id WHERE p.job_id = ? ORDER BY p.url, s.position"
+    )
+    assert store.rows(sections, 1) == store.rows(sections, 2) != []
     errors = "SELECT url, kind, status_code FROM crawl_error WHERE job_id = ? ORDER BY url"
     assert store.rows(errors, 1) == store.rows(errors, 2)
 

@@ -210,3 +210,77 @@ def test_same_url_twice_in_a_batch_is_one_page(pipeline) -> None:
 )
 def test_close_reason_maps_to_status(reason, cancel, pages, errors, status) -> None:
     assert job_outcome(reason, cancel, pages, errors)[0] == status
+
+
+def test_what_a_worker_prepared_is_stored_as_the_pipeline_would_make_it(pipeline) -> None:
+    from docscrawl.extraction import extract_html
+    from docscrawl.extraction_pool import prepare
+
+    pipe, _ = pipeline
+    html = (
+        "<html><head><title>Guide</title></head><body><main><h1 id=top>Guide</h1><p>Intro text"
+        " here.</p><h2 id=a>Alpha</h2><p>Alpha words and more words.</p><h2 id=b>Beta</h2>"
+        "<p>Beta words.</p></main></body></html>"
+    )
+    for n, with_prepared in ((1, False), (2, True)):
+        extracted = extract_html(html, f"http://h/p{n}.html")
+        item = page(n)
+        item.update(
+            markdown=extracted.markdown, text=extracted.text, title=extracted.title,
+            headings=[{"level": h.level, "text": h.text, "anchor": h.anchor}
+                      for h in extracted.headings],
+            prepared=prepare(extracted, item["url"]) if with_prepared else None,
+        )  # fmt: skip
+        pipe.process_item(item)
+    pipe.flush()
+    Page, Section = models.Page, models.PageSection
+
+    def stored_as(n: int) -> tuple:
+        row = Page.get(Page.url == f"http://h/p{n}.html")
+        sections = Section.select().where(Section.page == row.id).order_by(Section.position)
+        return row.simhash, [
+            (s.position, s.anchor_url.replace(f"p{n}.html", "pN"), s.markdown, s.text)
+            for s in sections
+        ]
+
+    simhash, sections = stored_as(1)
+    assert len(sections) == 3 and simhash is not None
+    assert stored_as(2) == (simhash, sections)
+
+
+def test_a_retracted_ledger_entry_leaves_no_row_and_no_count(pipeline) -> None:
+    from docscrawl.items import LedgerRetraction
+
+    pipe, job_id = pipeline
+    trap = {"kind": models.TRAP, "reason": "a trap", "occurred_at": models.utcnow()}
+    pipe.process_item(CrawlErrorItem(url="http://h/a-1.html", **trap))
+    pipe.process_item(CrawlErrorItem(url="http://h/a-2.html", **trap))
+    pipe.flush()  # a-1 and a-2 are in the store now
+    pipe.process_item(CrawlErrorItem(url="http://h/a-3.html", **trap))
+    pipe.process_item(LedgerRetraction(url="http://h/a-1.html", kind=models.TRAP))  # stored
+    pipe.process_item(LedgerRetraction(url="http://h/a-3.html", kind=models.TRAP))  # buffered
+    pipe.flush()
+    # Taken back before the entry itself reached the pipeline (another response's items).
+    pipe.process_item(LedgerRetraction(url="http://h/a-4.html", kind=models.TRAP))
+    pipe.flush()
+    pipe.process_item(CrawlErrorItem(url="http://h/a-4.html", **trap))
+    pipe.flush()
+    Ledger = models.CrawlError
+    assert [url for (url,) in Ledger.select(Ledger.url).tuples()] == ["http://h/a-2.html"]
+    assert models.Job.get_by_id(job_id).skipped == {models.TRAP: 1}
+
+
+def test_the_pipeline_takes_the_prepared_values_instead_of_computing_them(pipeline) -> None:
+    from docscrawl.extraction.sections import Section
+    from docscrawl.extraction_pool import PreparedPage
+
+    pipe, _ = pipeline
+    item = page(7)
+    marker = Section(position=0, anchor_url="http://h/p7.html#x", markdown="# X", text="X")
+    item["prepared"] = PreparedPage(simhash=42, sections=[marker])
+    pipe.process_item(item)
+    pipe.flush()
+    stored_page = models.Page.get(models.Page.url == "http://h/p7.html")
+    assert stored_page.simhash == 42  # not the fingerprint of its text
+    (section,) = models.PageSection.select().where(models.PageSection.page == stored_page.id)
+    assert (section.anchor_url, section.markdown) == ("http://h/p7.html#x", "# X")

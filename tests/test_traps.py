@@ -108,10 +108,14 @@ def test_a_url_refused_through_a_chain_is_fetched_once_an_index_lists_it() -> No
     ]  # fmt: skip
     assert rules.check_url("http://h/manual/deep.html", numbered_chain=4) is not None
     # A table of contents or a sitemap lists them (chain 0): pages after all, each once.
-    assert rules.listed_after_all(chained[2]) and rules.listed_after_all(chained[3])
+    assert rules.listed_after_all(chained[2]) == chained[2]
+    assert rules.listed_after_all(chained[3]) == chained[3]
     assert rules.listed_after_all("http://h/manual/deep.html")
-    assert not rules.listed_after_all(chained[2])  # once only
-    assert not rules.listed_after_all(chained[0])  # never refused
+    assert rules.listed_after_all(chained[2]) is None  # once only
+    assert rules.listed_after_all(chained[0]) is None  # never refused
+    # The URL the ledger has, when it is not the normalised key.
+    rules.check_url("http://h/manual/ch09s01.html", numbered_chain=1, url="ch09s01.html#top")
+    assert rules.listed_after_all("http://h/manual/ch09s01.html") == "ch09s01.html#top"
 
 
 def test_the_spider_fetches_a_refused_numbered_page_its_sitemap_lists() -> None:
@@ -129,6 +133,37 @@ def test_the_spider_fetches_a_refused_numbered_page_its_sitemap_lists() -> None:
     (refused,) = spider._follow(second, second, 1, chain=1)
     assert isinstance(refused, CrawlErrorItem) and refused["kind"] == "trap"
     assert list(spider._follow(second, second, 2, chain=1)) == []  # seen: not asked twice
-    (request,) = spider._follow(second, second, 1, chain=0)  # the sitemap lists it
+    retraction, request = spider._follow(second, second, 1, chain=0)  # the sitemap lists it
+    assert dict(retraction) == {"url": second, "kind": "trap"}
     assert request.url == second
     assert list(spider._follow(second, second, 1, chain=0)) == []
+
+
+def test_a_big_numbered_manual_its_sitemap_lists_is_crawled_whole(tmp_path) -> None:
+    """Pages of one numbered shape (/docs/section-N/page-N.html) that link each other, more of
+    them than DOCSCRAWL_TRAP_MAX_NUMBERED_SHAPE: the links get to many before the sitemap does,
+    and the sitemap takes each refusal back: every page is stored, and no trap is left in the
+    ledger or the counts."""
+    import json
+    import sqlite3
+    import subprocess
+
+    from bench import synthetic_site
+    from tests.support import BIN, clean_env, free_port
+
+    port = free_port()
+    site = synthetic_site.generate(tmp_path / "site", f"http://127.0.0.1:{port}", pages=400)
+    db = tmp_path / "store.db"
+    with synthetic_site.serve(site.root, "python", port) as server:
+        result = subprocess.run(
+            [str(BIN / "docscrawl"), "--db", str(db), "crawl", "--url", f"{server.url}/docs/",
+             "--quiet", "-s", "DOCSCRAWL_TRAP_MAX_NUMBERED_SHAPE=3"],
+            env=clean_env(), capture_output=True, text=True, timeout=300, cwd=tmp_path,
+        )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT COUNT(*) FROM page").fetchone()[0] == site.pages
+        traps = conn.execute("SELECT COUNT(*) FROM crawl_error WHERE kind = 'trap'")
+        assert traps.fetchone()[0] == 0
+        (skipped,) = conn.execute("SELECT skipped FROM job").fetchone()
+    assert json.loads(skipped).get("trap", 0) == 0

@@ -25,7 +25,7 @@ from docscrawl.extensions.lifecycle import EXTRACTION_FAILURES
 from docscrawl.extraction import ExtractedPage, SiteOverrides, extract_page, site_overrides
 from docscrawl.extraction.template import TemplateLearner
 from docscrawl.extraction_pool import ExtractionPool, PreparedPage
-from docscrawl.items import CrawlErrorItem, NotModifiedItem, page_item
+from docscrawl.items import CrawlErrorItem, LedgerRetraction, NotModifiedItem, page_item
 from docscrawl.ledger import classify_failure
 from docscrawl.spiders.sitemaps import SitemapsMixin
 from docscrawl.template_fixup import fix_up_pages
@@ -262,9 +262,12 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
         """A request for a new URL of the crawl, or its ledger entry saying why not."""
         if key in self.seen:
             # Refused when a chain of numbered pages led to it, now listed by an index or a
-            # sitemap: fetched after all (its earlier ledger entry stays).
+            # sitemap: fetched after all, and its ledger entry taken back.
             within_depth = self.max_depth is None or depth <= self.max_depth
-            if chain == 0 and within_depth and self.traps.listed_after_all(key):
+            refused = chain == 0 and within_depth and self.traps.listed_after_all(key)
+            if refused:
+                self.crawler.stats.inc_value(f"docscrawl/unstored/{models.TRAP}", -1)
+                yield LedgerRetraction(url=refused, kind=models.TRAP)
                 self.requested.add(key)
                 yield self._page_request(url, depth, chain)
             return
@@ -275,7 +278,7 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
             yield self.unstored(url, models.NOT_HTML, "a link to a file that is not a page")
         elif self.max_depth is not None and depth > self.max_depth:
             yield self.unstored(url, models.DEPTH, f"deeper than --max-depth {self.max_depth}")
-        elif (trap := self.traps.check_url(key, chain)) is not None:
+        elif (trap := self.traps.check_url(key, chain, url)) is not None:
             yield self.unstored(url, models.TRAP, trap)
         else:
             self.requested.add(key)
