@@ -259,6 +259,25 @@ def test_the_cli_reports_the_indexing_on_stderr(cli: Cli, store: Store, site: st
     assert cli("list").stderr.count("Indexing") == 0  # once
 
 
+def test_the_cli_reports_the_fingerprints_backfill_on_stderr(
+    cli: Cli, store: Store, site: str
+) -> None:
+    from docscrawl import fingerprints
+
+    result = cli("crawl", "--url", site, "--client", "Sample", "--quiet")
+    assert result.returncode == 0, result.stderr
+    pages = store.value("SELECT count(*) FROM page")
+    with models.open_store(str(store.path)) as db:
+        fingerprints.drop_from_store(db)  # a store of schema 14, before the fingerprints
+        db.execute_sql("UPDATE store_meta SET value = '14' WHERE key = 'schema_version'")
+    models.database.close()
+    result = cli("list")
+    assert result.returncode == 0, result.stderr
+    assert f"Fingerprinting pages for dedupe --near: {pages} of {pages} pages" in result.stderr
+    assert store.value("SELECT count(*) FROM page WHERE simhash IS NULL") == 0
+    assert cli("list").stderr.count("Fingerprinting") == 0  # once
+
+
 # --- the command and the API ---------------------------------------------------------------------
 
 
