@@ -17,6 +17,7 @@ Three parts, each against a baseline measured in the same run:
     .venv/bin/python -m bench.concurrency                          # synthetic site, 2,000 pages
     .venv/bin/python -m bench.concurrency --site-dir /tmp/real-docs/postgresql --rounds 5
     .venv/bin/python -m bench.concurrency --parts idle,startup
+    .venv/bin/python -m bench.concurrency --parts crawls -s DOCSCRAWL_EXTRACTION_PROCESSES=0
 """
 
 from __future__ import annotations
@@ -44,6 +45,7 @@ from bench.throughput import (
     DOCSCRAWL,
     FINISHED,
     MIB,
+    SETTINGS,
     directory_site,
     measure_pid,
     settings_args,
@@ -219,20 +221,26 @@ def sample_idle(command: list[str], cwd: Path, ready) -> tuple[float, float]:
 def part_idle(site_for, workdir: Path, server_kind: str) -> list[str]:
     polite = [arg for key, value in POLITE.items() for arg in ("-s", f"{key}={value}")]
     port = free_port()
-    with synthetic_site.serve(site_for(port), server_kind, port, workdir / "idle") as server:
+    prefix = workdir / "idle"
+    with synthetic_site.serve(site_for(port), "nginx", port, prefix) as server:
         url = f"{server.url}/{START}"
+        access = prefix / "nginx" / "access.log"  # nginx writes it at least every second
+
+        def fetched_since(lines: int):
+            return lambda: access.exists() and len(access.read_text().splitlines()) >= lines
+
         db = workdir / "idle.db"
         docscrawl = sample_idle(
             [DOCSCRAWL, "--db", str(db), "crawl", "--url", url, "--quiet", *polite],
             workdir,
-            lambda: store_job(db, 1)[1] >= 2,
+            fetched_since(3),  # robots.txt and two pages or probes: past its start-up
         )
-        feed = workdir / "idle.jsonl"
+        seen = len(access.read_text().splitlines())
         scrapy = sample_idle(
-            [str(BIN / "scrapy"), "crawl", "follow", "-a", f"url={url}", "-o", str(feed),
-             *polite],
+            [str(BIN / "scrapy"), "crawl", "follow", "-a", f"url={url}", "-o",
+             str(workdir / "idle.jsonl"), *polite],
             BASELINE_PROJECT,
-            lambda: feed.exists() and feed.stat().st_size > 0,
+            fetched_since(seen + 3),
         )  # fmt: skip
     return [
         "| polite crawl, between requests | RSS of the process | RSS of its children |",
@@ -337,7 +345,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start", default="index.html", help="with --site-dir: start page")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--server", choices=("auto", "nginx", "python"), default="auto")
+    parser.add_argument("-s", "--setting", action="append", default=[], metavar="KEY=VALUE",
+                        help="one more setting for the crawls of the crawls part")  # fmt: skip
     args = parser.parse_args(argv)
+    for setting in args.setting:
+        key, _, value = setting.partition("=")
+        SETTINGS[key] = value
     parts = [part for part in args.parts.split(",") if part]
     if set(parts) - set(PARTS):
         parser.error(f"unknown parts {sorted(set(parts) - set(PARTS))}")
