@@ -606,6 +606,11 @@ def main(argv: list[str] | None = None) -> int:
             # The same store in PostgreSQL, copied by `docscrawl migrate-store` (every id kept).
             print(f"Copying the store into {args.postgres.split('@')[-1]} ...", file=sys.stderr)
             started = time.monotonic()
+            # Opened once by the newer code first: migrate-store copies only its own schema.
+            subprocess.run(
+                [DOCSCRAWL, "--db", str(sides[-1].store), "list"], env=env, cwd=work,
+                check=True, stdout=subprocess.DEVNULL,
+            )  # fmt: skip
             subprocess.run(
                 [DOCSCRAWL, "migrate-store", "--from", str(sides[-1].store), "--to",
                  args.postgres], env=env, cwd=work, check=True, stdout=subprocess.DEVNULL,
