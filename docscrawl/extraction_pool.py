@@ -158,7 +158,8 @@ class ExtractionPool:
         self._accepting = True
         # The pages at the workers (their futures) and the caller's token for each.
         self._pending: dict[Future, Any] = {}
-        self._stopped: list[ProcessPoolExecutor] = []  # stopped by a cancel, to kill at close
+        # The workers of a pool stopped by a cancel (shutdown() forgets them), to kill at close.
+        self._stopped: list[Any] = []
         # Seconds spent extracting in this process, decayed over WINDOW, and when last updated.
         self._busy = 0.0
         self._since = time.monotonic()
@@ -243,9 +244,12 @@ class ExtractionPool:
         executor, self._executor = self._executor, None
         if executor is None:
             return []
-        self._stopped.append(executor)
+        # Cancelled here, not by shutdown(cancel_futures=True), which leaves it to the
+        # executor's thread: a future a worker has not taken yet cancels; one it has, runs on.
+        taken_back = [token for work, token in list(self._pending.items()) if work.cancel()]
+        self._stopped.extend(_workers(executor))
         executor.shutdown(wait=False, cancel_futures=True)
-        return [token for work, token in self._pending.items() if work.cancelled()]
+        return taken_back
 
     def _should_start(self) -> bool:
         if self.processes == 0 or self.threshold >= 1 or self.share < self.threshold:
@@ -296,19 +300,27 @@ class ExtractionPool:
         for work in list(self._pending):
             work.cancel()
         self._kill()
-        for executor in self._stopped:
-            self._kill(executor)
+        _kill_processes(self._stopped)
         self._stopped.clear()
 
-    def _kill(self, executor: ProcessPoolExecutor | None = None) -> None:
-        if executor is None:
-            executor, self._executor = self._executor, None
+    def _kill(self) -> None:
+        executor, self._executor = self._executor, None
         if executor is None:
             return
-        processes = list((getattr(executor, "_processes", None) or {}).values())
+        workers = _workers(executor)  # before shutdown(), which forgets them
         executor.shutdown(wait=False, cancel_futures=True)
-        for process in processes:  # shutdown() would wait for the page each one is on
-            if process.is_alive():
-                process.kill()
-        for process in processes:
-            process.join(timeout=1)
+        _kill_processes(workers)
+
+
+def _workers(executor: ProcessPoolExecutor) -> list[Any]:
+    """The executor's worker processes (its private map: concurrent.futures has no public way
+    to stop a worker in the middle of a call, and shutdown() would wait for it)."""
+    return list((getattr(executor, "_processes", None) or {}).values())
+
+
+def _kill_processes(processes: list[Any]) -> None:
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+    for process in processes:
+        process.join(timeout=1)

@@ -154,6 +154,29 @@ def test_the_pool_waits_for_a_spare_core(tmp_path) -> None:
         pool.close()
 
 
+def test_a_cancel_takes_back_the_pages_no_worker_has_and_close_kills_the_rest() -> None:
+    huge = "<html><body><main>" + "<p>word " * 200_000 + "</main></body></html>"
+    pool = ExtractionPool(2, 0.0, SiteOverrides())
+
+    async def run() -> tuple[list, list, float]:
+        await pool.extract("<p>warm</p>", "http://127.0.0.1:1/")  # the workers are up
+        pages = [
+            asyncio.ensure_future(pool.extract(huge, "http://127.0.0.1:1/", n)) for n in range(8)
+        ]
+        await asyncio.sleep(0.3)
+        taken_back = pool.stop()
+        started = time.monotonic()
+        pool.close()
+        results = await asyncio.gather(*pages)
+        return taken_back, results, time.monotonic() - started
+
+    taken_back, results, settled = asyncio.run(run())
+    # Two workers each hold a page and one more is queued for them; the others are taken back.
+    assert len(taken_back) >= 4 and set(taken_back) <= set(range(8))
+    assert all(result is None for result in results)  # closed: nothing is stored after it
+    assert settled < 2  # killed, not waited for (a huge page takes seconds)
+
+
 def test_a_closed_pool_gives_no_page() -> None:
     pool = ExtractionPool(2, 0.0, SiteOverrides())
     pool.close()
