@@ -50,6 +50,8 @@ CPU_CHECK_INTERVAL = 0.5
 # Idle CPU (in cores) the machine must have for the pool to start: workers on a machine whose
 # cores are all busy (other crawls, say) would only take turns with them, and cost memory.
 MIN_SPARE_CORES = 0.5
+# More workers than this would only cost memory (31 MiB each) on any machine docscrawl runs on.
+MAX_PROCESSES = 64
 
 # The worker's own state: the site's overrides, compiled once per worker.
 _worker_overrides: SiteOverrides | None = None
@@ -179,8 +181,10 @@ class ExtractionPool:
                 "DOCSCRAWL_EXTRACTION_PROCESSES takes a whole number and "
                 "DOCSCRAWL_EXTRACTION_POOL_THRESHOLD a number"
             ) from None
-        if processes < 0:
-            raise ValueError("DOCSCRAWL_EXTRACTION_PROCESSES must not be negative (0: no pool)")
+        if not 0 <= processes <= MAX_PROCESSES:
+            raise ValueError(
+                f"DOCSCRAWL_EXTRACTION_PROCESSES must be from 0 (no pool) to {MAX_PROCESSES}"
+            )
         if not 0 <= threshold <= 1:
             raise ValueError("DOCSCRAWL_EXTRACTION_POOL_THRESHOLD must be from 0 to 1")
         drop = settings.get("DOCSCRAWL_DROP_SELECTORS") or ""
@@ -233,6 +237,8 @@ class ExtractionPool:
             return self._recover(text, url)
         finally:
             self._pending.pop(work, None)
+        if self._closed:  # came back while the crawl was closing: nothing more is stored
+            return None
         self.in_pool += 1
         return extraction
 

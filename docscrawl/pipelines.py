@@ -89,7 +89,8 @@ class PageStorePipeline:
         adapter = ItemAdapter(item)
         if isinstance(item, PageItem):
             self.pages[adapter["url"]] = {name: adapter.get(name) for name in PAGE_FIELDS}
-            prepared = adapter.get(PREPARED)
+            # Taken off the item: it is for the store, not for a feed export after it.
+            prepared = item.pop(PREPARED, None)
             if prepared is not None:
                 self.prepared[adapter["url"]] = prepared
             else:

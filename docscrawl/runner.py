@@ -43,6 +43,8 @@ ABOVE_ZERO = {
 SHARES = {"DOCSCRAWL_TEMPLATE_SHARE"}
 # Shares that may be 0 too.
 FROM_ZERO_SHARES = {"DOCSCRAWL_EXTRACTION_POOL_THRESHOLD"}
+# Upper bounds.
+AT_MOST = {"DOCSCRAWL_EXTRACTION_PROCESSES": 64}  # docscrawl.extraction_pool.MAX_PROCESSES
 # Read by the CLI from the environment, not crawl settings (control/environment.py).
 ENVIRONMENT_ONLY = {
     "DOCSCRAWL_AUDIT_MIN_TEXT_SHARE",
@@ -104,6 +106,8 @@ def check_settings(overrides: dict[str, str]) -> None:
             raise ValueError(f"{key}={value} is not valid: {key} must not be negative")
         if key in SHARES and not 0 < number <= 1:
             raise ValueError(f"{key}={value} is not valid: {key} must be above 0 and at most 1")
+        if key in AT_MOST and number > AT_MOST[key]:
+            raise ValueError(f"{key}={value} is not valid: {key} must be at most {AT_MOST[key]}")
         if key in FROM_ZERO_SHARES and number > 1:
             raise ValueError(f"{key}={value} is not valid: {key} must be from 0 to 1")
 

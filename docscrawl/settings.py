@@ -113,7 +113,9 @@ DOCSCRAWL_DROP_SELECTORS = ""
 # Extraction on other cores (docscrawl/extraction_pool.py): up to this many worker processes,
 # started only once extraction takes DOCSCRAWL_EXTRACTION_POOL_THRESHOLD of the crawl's time
 # (0: from the first page; 1, or 0 processes: always in the crawl's own process).
-DOCSCRAWL_EXTRACTION_PROCESSES = len(os.sched_getaffinity(0))  # the cores this crawl may use
+DOCSCRAWL_EXTRACTION_PROCESSES = (  # the cores this crawl may use
+    len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+)
 DOCSCRAWL_EXTRACTION_POOL_THRESHOLD = 0.25
 DOCSCRAWL_TEMPLATE_LEARNING = True
 DOCSCRAWL_TEMPLATE_MIN_PAGES = 10

@@ -18,7 +18,7 @@ NUMBER = re.compile(r"\d+")
 TOKEN = re.compile(r"[A-Za-z0-9]+")
 DIGIT = re.compile(r"\d")
 # URLs refused by the numbered rules that are remembered, so that an index listing one later
-# can take the refusal back (about 100 bytes each).
+# can take the refusal back (about 100 bytes each, more when the ledger's URL is not the key).
 MAX_REFUSED_REMEMBERED = 100_000
 
 
@@ -53,7 +53,7 @@ class TrapRules:
         # URLs the numbered rules refused when found through a chain (by hash, to the URL the
         # ledger has): an index, a table of contents or a sitemap that lists one later says it
         # is a page after all. Bounded: past the bound a refusal is final.
-        self._refused_numbered: dict[int, str] = {}
+        self._refused_numbered: dict[int, str | None] = {}  # None: the URL is the key
         self._same_content: Counter[int] = Counter()
 
     @classmethod
@@ -136,7 +136,11 @@ class TrapRules:
 
     def _remember_refused(self, key: str, url: str | None) -> None:
         if len(self._refused_numbered) < MAX_REFUSED_REMEMBERED:
-            self._refused_numbered[hash(key)] = url or key
+            self._refused_numbered[hash(key)] = None if url in (None, key) else url
+
+    def has_refusals(self) -> bool:
+        """Whether any refusal could be taken back (a cheap check before listed_after_all)."""
+        return bool(self._refused_numbered)
 
     def listed_after_all(self, key: str) -> str | None:
         """The URL (as the ledger has it) of key, if the numbered rules refused it through a
@@ -144,7 +148,10 @@ class TrapRules:
         index, a table of contents or a sitemap, which a trap's minted URLs never are), it is a
         page to fetch: the order pages come back in must not decide that a big numbered manual
         (ch01s02.html...) is a trap."""
-        return self._refused_numbered.pop(hash(key), None)
+        digest = hash(key)
+        if digest not in self._refused_numbered:
+            return None
+        return self._refused_numbered.pop(digest) or key
 
     def check_content(self, title: str | None, content_hash: str) -> str | None:
         """The rule a fetched page trips (a site answering any URL with one page), or None.

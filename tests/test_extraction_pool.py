@@ -188,6 +188,7 @@ def test_a_closed_pool_gives_no_page() -> None:
     [
         ("DOCSCRAWL_EXTRACTION_PROCESSES=-1", "must not be negative"),
         ("DOCSCRAWL_EXTRACTION_PROCESSES=two", "takes a whole number"),
+        ("DOCSCRAWL_EXTRACTION_PROCESSES=100000", "must be at most 64"),
         ("DOCSCRAWL_EXTRACTION_POOL_THRESHOLD=1.5", "must be from 0 to 1"),
         ("DOCSCRAWL_EXTRACTION_POOL_THRESHOLD=often", "takes a number"),
     ],

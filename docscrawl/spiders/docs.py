@@ -268,8 +268,9 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
             if refused:
                 self.crawler.stats.inc_value(f"docscrawl/unstored/{models.TRAP}", -1)
                 yield LedgerRetraction(url=refused, kind=models.TRAP)
-                self.requested.add(key)
-                yield self._page_request(url, depth, chain)
+                if key not in self.requested:  # a redirect may have reached it since
+                    self.requested.add(key)
+                    yield self._page_request(url, depth, chain)
             return
         self.seen.add(key)
         if not self.scope.contains(key):
@@ -476,10 +477,14 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
         """Follow a page's (link, key) pairs that are new, or record why not."""
         if self.max_pages is not None and len(self.stored) >= self.max_pages:
             raise CloseSpider("max_pages")
+        may_take_back = self.traps.has_refusals()
         for link, link_key in linked:
             if link_key not in self.seen:
                 chain = numbered_chain(page_key, page_chain, link_key)
                 yield from self._follow(link, link_key, depth + 1, chain)
+            elif may_take_back and numbered_chain(page_key, page_chain, link_key) == 0:
+                # An index or a table of contents listing a URL refused as a trap earlier.
+                yield from self._follow(link, link_key, depth + 1, 0)
 
     @functools.cached_property
     def client_id(self) -> int:
