@@ -10,6 +10,8 @@ Three parts, each against a baseline measured in the same run:
 - idle:    a polite crawl (DOWNLOAD_DELAY, one request at a time) between its requests: the RSS
            of the crawl process, and of its children, against a polite `scrapy crawl` of a
            plain CrawlSpider (bench/baseline) sampled the same way.
+- cancel:  Ctrl+C (SIGINT) of a fast foreground crawl, with the extraction pool from its first
+           page and without: the time to the process's exit, and that its workers are gone.
 - startup: the time from starting the process to its first request reaching the server, for
            `docscrawl crawl` and for `scrapy crawl` of a spider that only fetches its start URL
            (bench/baseline's `empty`), interleaved.
@@ -61,7 +63,7 @@ from tests.support import (
     write_scrapyd_conf,
 )
 
-PARTS = ("crawls", "idle", "startup")
+PARTS = ("crawls", "idle", "startup", "cancel")
 POLITE = {
     "DOWNLOAD_DELAY": "3",
     "CONCURRENT_REQUESTS_PER_DOMAIN": "1",
@@ -332,6 +334,50 @@ def part_startup(workdir: Path, rounds: int) -> list[str]:
     ]
 
 
+def cancel_once(url: str, db: Path, workdir: Path, extra: list[str]) -> tuple[float, int]:
+    """(seconds from SIGINT to exit, worker processes left) of one cancelled crawl."""
+    process = subprocess.Popen(
+        [DOCSCRAWL, "--db", str(db), "crawl", "--url", url, "--quiet", *settings_args(), *extra],
+        cwd=workdir, env=clean_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        wait_for(lambda: store_job(db, 1)[1] >= 200, timeout=120, interval=0.05)
+        workers = psutil.Process(process.pid).children(recursive=True)
+        sent = time.monotonic()
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=60)
+        latency = time.monotonic() - sent
+        _, alive = psutil.wait_procs(workers, timeout=2)
+        return latency, len(alive)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+
+
+def part_cancel(site_for, workdir: Path, rounds: int, server_kind: str) -> list[str]:
+    port = free_port()
+    sides = {
+        "with the pool": ["-s", "DOCSCRAWL_EXTRACTION_POOL_THRESHOLD=0"],
+        "in the crawl's process": ["-s", "DOCSCRAWL_EXTRACTION_PROCESSES=0"],
+    }
+    latencies: dict[str, list[float]] = {side: [] for side in sides}
+    left = 0
+    with synthetic_site.serve(site_for(port), server_kind, port, workdir / "cancel") as server:
+        url = f"{server.url}/{START}"
+        for round_number in range(rounds):
+            for side, extra in sides.items():
+                db = workdir / f"cancel-{round_number}-{len(latencies[side])}-{side[:4]}.db"
+                latency, alive = cancel_once(url, db, workdir, extra)
+                latencies[side].append(latency)
+                left += alive
+    lines = ["| Ctrl+C of a fast crawl | to exit, median | max |", "|---|---|---|"]
+    for side, values in latencies.items():
+        lines.append(f"| {side} | {statistics.median(values):.2f} s | {max(values):.2f} s |")
+    lines.append(f"\nworker processes left after the exits: {left} (target: 0; exit <= 1 s)")
+    return lines
+
+
 START = "docs/"
 TIMEOUT = 1800.0
 
@@ -377,6 +423,8 @@ def main(argv: list[str] | None = None) -> int:
             tables.append(part_crawls(site_for, workdir, args.rounds, args.server))
         if "idle" in parts:
             tables.append(part_idle(site_for, workdir, args.server))
+        if "cancel" in parts:
+            tables.append(part_cancel(site_for, workdir, args.rounds, args.server))
         if "startup" in parts:
             tables.append(part_startup(workdir, max(args.rounds, 5)))
     finally:
