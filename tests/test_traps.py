@@ -169,37 +169,37 @@ def test_a_big_numbered_manual_its_sitemap_lists_is_crawled_whole(tmp_path) -> N
     assert json.loads(skipped).get("trap", 0) == 0
 
 
-def test_a_table_of_contents_takes_a_refusal_back_too() -> None:
+FIRST, SECOND = "http://h/manual/ch01s01.html", "http://h/manual/ch02s01.html"
+
+
+def manual_spider_with_a_refusal():
+    """A docs spider whose numbered-shape bound (1) refused SECOND, found through a chain."""
     from scrapy.utils.test import get_crawler
 
-    from docscrawl.items import LedgerRetraction
     from docscrawl.spiders.docs import DocsSpider
 
     crawler = get_crawler(DocsSpider)
     crawler.stats.open_spider()
     spider = DocsSpider.from_crawler(crawler, url="http://h/manual/", job_id=1)
     spider.traps = TrapRules(max_numbered_shape=1)
-    first, second = "http://h/manual/ch01s01.html", "http://h/manual/ch02s01.html"
-    list(spider._follow(first, first, 1, chain=1))
-    list(spider._follow(second, second, 1, chain=1))  # refused
+    list(spider._follow(FIRST, FIRST, 1, chain=1))
+    (refused,) = spider._follow(SECOND, SECOND, 1, chain=1)
+    assert refused["kind"] == "trap"
+    return spider
+
+
+def test_a_table_of_contents_takes_a_refusal_back_too() -> None:
+    from docscrawl.items import LedgerRetraction
+
+    spider = manual_spider_with_a_refusal()
     # The manual's contents page (no number of its own) lists both: chain 0 for each.
-    outputs = list(spider._after_page([(first, first), (second, second)], 0, "http://h/manual/"))
+    outputs = list(spider._after_page([(FIRST, FIRST), (SECOND, SECOND)], 0, "http://h/manual/"))
     assert [type(o).__name__ for o in outputs] == ["LedgerRetraction", "Request"]
-    assert isinstance(outputs[0], LedgerRetraction) and outputs[1].url == second
+    assert isinstance(outputs[0], LedgerRetraction) and outputs[1].url == SECOND
 
 
 def test_a_refusal_reached_by_a_redirect_meanwhile_is_retracted_but_not_fetched_twice() -> None:
-    from scrapy.utils.test import get_crawler
-
-    from docscrawl.spiders.docs import DocsSpider
-
-    crawler = get_crawler(DocsSpider)
-    crawler.stats.open_spider()
-    spider = DocsSpider.from_crawler(crawler, url="http://h/manual/", job_id=1)
-    spider.traps = TrapRules(max_numbered_shape=1)
-    first, second = "http://h/manual/ch01s01.html", "http://h/manual/ch02s01.html"
-    list(spider._follow(first, first, 1, chain=1))
-    list(spider._follow(second, second, 1, chain=1))  # refused
-    spider.requested.add(second)  # a redirect of another request led there since
-    outputs = list(spider._follow(second, second, 1, chain=0))
+    spider = manual_spider_with_a_refusal()
+    spider.requested.add(SECOND)  # a redirect of another request led there since
+    outputs = list(spider._follow(SECOND, SECOND, 1, chain=0))
     assert [type(o).__name__ for o in outputs] == ["LedgerRetraction"]
