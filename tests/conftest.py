@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import sqlite3
 import subprocess
 from collections.abc import Callable, Iterator
@@ -115,7 +116,10 @@ class Cli:
         return Result(proc.returncode, proc.stdout, proc.stderr)
 
     def start(self, *args: str) -> subprocess.Popen:
-        """Start a command in the background (e.g. a foreground crawl to interrupt)."""
+        """Start a command in the background (e.g. a foreground crawl to interrupt).
+
+        With SIGINT as a terminal gives it, whatever the test run inherited: a runner started
+        in the background of a shell without job control ignores it, and a child would too."""
         proc = subprocess.Popen(
             self.args(*args),
             cwd=self.cwd,
@@ -123,6 +127,7 @@ class Cli:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
+            preexec_fn=_default_sigint,
         )
         self.started.append(proc)
         return proc
@@ -133,6 +138,11 @@ class Cli:
             if proc.poll() is None:
                 proc.kill()
             proc.communicate(timeout=10)
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
 def clean_env() -> dict[str, str]:
