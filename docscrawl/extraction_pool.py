@@ -117,9 +117,10 @@ def prepare(page: ExtractedPage, store_url: str) -> PreparedPage | None:
     from docscrawl.extraction.sections import split_sections
     from docscrawl.fingerprints import fingerprint
 
-    headings = [{"level": h.level, "text": h.text, "anchor": h.anchor} for h in page.headings]
     try:
-        sections = split_sections(store_url, page.title, page.markdown or "", headings)
+        sections = split_sections(
+            store_url, page.title, page.markdown or "", page.heading_records()
+        )
     except Exception:  # noqa: BLE001 - the pipeline splits it again, and counts the failure
         return None
     return PreparedPage(fingerprint(page.text), sections)
@@ -166,7 +167,8 @@ class ExtractionPool:
         self._busy = 0.0
         self._since = time.monotonic()
         self._cpu_checked = time.monotonic()
-        spare_cores()  # starts the measurement the first check reads
+        if processes > 0 and 0 < threshold < 1:  # only then is the machine's CPU ever read
+            spare_cores()  # starts the measurement the first check reads
         self.in_process = 0  # pages extracted here
         self.in_pool = 0  # pages extracted by the workers
 

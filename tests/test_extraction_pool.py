@@ -163,7 +163,11 @@ def test_a_cancel_takes_back_the_pages_no_worker_has_and_close_kills_the_rest() 
         pages = [
             asyncio.ensure_future(pool.extract(huge, "http://127.0.0.1:1/", n)) for n in range(8)
         ]
-        await asyncio.sleep(0.3)
+        # Until every page is submitted and a worker holds one (polled, not slept on).
+        deadline = time.monotonic() + 30
+        while not (len(pool._pending) == 8 and any(work.running() for work in pool._pending)):
+            assert time.monotonic() < deadline, "no worker took a page"
+            await asyncio.sleep(0.01)
         taken_back = pool.stop()
         started = time.monotonic()
         pool.close()

@@ -116,6 +116,10 @@ class ExtractedPage:
     # The main content's blocks, in order (markdown and text are their joins); not stored.
     blocks: list[Block] = field(default_factory=list)
 
+    def heading_records(self) -> list[dict[str, Any]]:
+        """The headings as the store keeps them (Page.headings; what sections are split by)."""
+        return [{"level": h.level, "text": h.text, "anchor": h.anchor} for h in self.headings]
+
 
 class FailureCounter:
     """Counts a page's extraction failures by stage into ``counts`` and logs each at DEBUG."""

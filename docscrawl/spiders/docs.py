@@ -439,9 +439,7 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
             title=page.title,
             description=page.description,
             language=page.language,
-            headings=[
-                {"level": h.level, "text": h.text, "anchor": h.anchor} for h in page.headings
-            ],
+            headings=page.heading_records(),
             markdown=page.markdown,
             text=page.text,
             links=[link for link, key in linked if self.scope.contains(key)],
