@@ -21,6 +21,8 @@ from operator import methodcaller
 
 import peewee
 
+from docscrawl.backfill import in_id_ranges
+
 logger = logging.getLogger(__name__)
 
 WORD = re.compile(r"\w+")
@@ -161,23 +163,21 @@ def backfill(db: peewee.Database) -> int:
         return 0
     logger.info("Fingerprinting %d pages for near-duplicate detection", total)
     param = db.param
-    done = reported = 0
-    start = low - 1
-    while start < high:
-        # Id ranges, not OFFSET: constant cost per chunk; a range may hold fewer rows (gaps).
+
+    def fingerprint_range(after: int, up_to: int) -> int:
         rows = db.execute_sql(
             f"SELECT id, text FROM page WHERE id > {param} AND id <= {param} AND {COLUMN} IS NULL",
-            (start, start + CHUNK),
+            (after, up_to),
         ).fetchall()
         write(db, [(page_id, fingerprint(text)) for page_id, text in rows])
-        done += len(rows)
-        start += CHUNK
-        if done - reported >= PROGRESS_EVERY or start >= high:
-            reported = done
-            logger.info("Fingerprinting pages: %d of %d", done, total)
-            if progress_reporter is not None:
-                progress_reporter(done, total)
-    return done
+        return len(rows)
+
+    def report(done: int) -> None:
+        logger.info("Fingerprinting pages: %d of %d", done, total)
+        if progress_reporter is not None:
+            progress_reporter(done, total)
+
+    return in_id_ranges(low, high, CHUNK, PROGRESS_EVERY, fingerprint_range, report)
 
 
 def add_to_store(db: peewee.Database) -> int:

@@ -18,6 +18,8 @@ from collections.abc import Callable
 
 import peewee
 
+from docscrawl.backfill import in_id_ranges
+
 logger = logging.getLogger(__name__)
 
 FTS_TABLE = "page_section_search"
@@ -158,19 +160,17 @@ def _backfill(db: peewee.Database, statement: str, *, already: int) -> int:
     if not total or already >= total:
         return 0
     logger.info("Indexing %d page sections for search", total)
-    done = reported = 0
-    start = low - 1
-    while start < high:
-        # Id ranges, not OFFSET: constant cost per chunk; a range may hold fewer rows (gaps).
-        cursor = db.execute_sql(statement, (start, start + CHUNK))
-        done = min(total, done + max(cursor.rowcount, 0))
-        start += CHUNK
-        if done - reported >= PROGRESS_EVERY or start >= high:
-            reported = done
-            logger.info("Indexing pages for search: %d of %d sections", done, total)
-            if progress_reporter is not None:
-                progress_reporter(done, total)
-    return done
+
+    def index_range(after: int, up_to: int) -> int:
+        return max(db.execute_sql(statement, (after, up_to)).rowcount, 0)
+
+    def report(done: int) -> None:
+        done = min(total, done)
+        logger.info("Indexing pages for search: %d of %d sections", done, total)
+        if progress_reporter is not None:
+            progress_reporter(done, total)
+
+    return min(total, in_id_ranges(low, high, CHUNK, PROGRESS_EVERY, index_range, report))
 
 
 def drop_index(db: peewee.Database) -> None:
