@@ -330,6 +330,17 @@ def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
     postgres_server.drop_database(name)
 
 
+ENGINES = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=ENGINES)
+def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A new, empty store on each engine: a SQLite path, or this test's PostgreSQL database."""
+    if request.param == "sqlite":
+        return str(tmp_path / "docscrawl.db")
+    return request.getfixturevalue("postgres_url")
+
+
 @pytest.fixture
 def postgres_store(postgres_url: str) -> PostgresStore:
     """This test's PostgreSQL database, as a store to read with SQL."""

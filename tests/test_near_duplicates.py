@@ -97,11 +97,7 @@ def planted_corpus(seed: int = 16, originals: int = 60) -> tuple[dict[str, str],
 # --- stores on both engines --------------------------------------------------------------------
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return str(tmp_path / "docscrawl.db")
-    return request.getfixturevalue("postgres_url")
+# store_location (tests/postgres.py): a new, empty store on each engine.
 
 
 @pytest.fixture

@@ -32,15 +32,7 @@ if TYPE_CHECKING:  # imported by pytest_plugins at run time, so that pytest can 
 # Registers the server fixtures once per session, whether or not conftest does too.
 pytest_plugins = ["postgres"]
 
-ENGINES = ["sqlite", "postgresql"]
-
-
-@pytest.fixture(params=ENGINES)
-def store_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A new, empty store on each engine: a SQLite path, or this test's PostgreSQL database."""
-    if request.param == "sqlite":
-        return str(tmp_path / "docscrawl.db")
-    return request.getfixturevalue("postgres_url")
+# store_location (tests/postgres.py): a new, empty store on each engine.
 
 
 @pytest.fixture

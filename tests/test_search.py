@@ -21,14 +21,11 @@ from docscrawl import models, search_index
 from docscrawl.items import PageItem
 from docscrawl.pipelines import PageStorePipeline
 
-ENGINES = ["sqlite", "postgresql"]
 
-
-@pytest.fixture(params=ENGINES)
-def location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return str(tmp_path / "docscrawl.db")
-    return request.getfixturevalue("postgres_url")
+@pytest.fixture
+def location(store_location: str) -> str:
+    """A new, empty store on each engine (tests/postgres.py's store_location)."""
+    return store_location
 
 
 class Writer:
