@@ -194,7 +194,4 @@ def write_report(job_id: int) -> dict[str, Any] | None:
     return report
 
 
-def report_of(job_id: int) -> dict[str, Any] | None:
-    """The job's change report, if one was written."""
-    row = ChangeReport.select(ChangeReport.report).where(ChangeReport.job == job_id).first()
-    return None if row is None else row.report
+report_of = models.change_report

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import importlib
 import sqlite3
 import sys
 import time
@@ -12,11 +13,10 @@ from typing import Any
 import click
 import peewee
 
-from control import dedupe as dedupe_service
 from control import environment, jobs, output, validation
 from control.exceptions import DocscrawlError, Interrupted, InvalidEnvironment, InvalidRequest
 from control.session import CommandSession
-from docscrawl import models
+from docscrawl import backfill, models
 
 EXIT_CANCELLED = 130  # what a shell reports for a program stopped by Ctrl+C
 # A positive integer no bigger than SQLite's and PostgreSQL's largest integer key.
@@ -30,7 +30,27 @@ class EnvironmentUsageError(click.ClickException):
 
 
 class DocscrawlGroup(click.Group):
-    """Turns every domain error into one sentence on stderr and exit 1, never a traceback."""
+    """Turns every domain error into one sentence on stderr and exit 1, never a traceback.
+
+    The commands kept in modules of their own are imported when used (or listed by --help):
+    a command starts without importing the others' code."""
+
+    lazy_commands = {
+        "history": "control.history_cli:history",
+        "schedule": "control.schedule_cli:schedule",
+        "search": "control.search_cli:search",
+        "serve": "control.serve_cli:serve",
+        "webhook": "control.webhook_cli:webhook",
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy_commands and cmd_name not in self.commands:
+            module, name = self.lazy_commands[cmd_name].split(":")
+            self.add_command(getattr(importlib.import_module(module), name), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -115,7 +135,14 @@ def main(ctx: click.Context, db: str, scrapyd_url: str | None) -> None:
         if ctx.get_parameter_source(param) is not click.core.ParameterSource.ENVIRONMENT
     ]
     environment.check(ignore=overridden)
+    # A store opened for the first time by this version may be indexed for search or
+    # fingerprinted as it opens: minutes on a big store, so it says how far it is.
+    backfill.progress_reporter = report_migration_progress
     ctx.obj = CommandSession(db=models.resolve_location(db), scrapyd_url=scrapyd_url)
+
+
+def report_migration_progress(task: str, done: int, total: int, unit: str) -> None:
+    click.echo(f"{task}: {done} of {total} {unit}", err=True)
 
 
 def parse_settings(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict:
@@ -673,6 +700,8 @@ def dedupe(
     session: CommandSession, client_slug: str, dry_run: bool, near: bool, as_json: bool
 ) -> None:
     """Remove a client's duplicate pages: one URL stored twice, or one text under two URLs."""
+    from control import dedupe as dedupe_service  # its own imports: only for this command
+
     report = dedupe_service.dedupe_client(client_slug, dry_run=dry_run, near=near)
     if as_json:
         output.print_json(report.as_dict())
@@ -772,25 +801,3 @@ def diff(
     )
     for page_diff in diffs:
         click.echo(page_diff.line())
-
-
-# Commands kept in modules of their own (they import this module's helpers).
-from control.serve_cli import serve  # noqa: E402
-
-main.add_command(serve)
-
-from control.webhook_cli import webhook  # noqa: E402
-
-main.add_command(webhook)
-
-from control.history_cli import history  # noqa: E402
-
-main.add_command(history)
-from control.schedule_cli import schedule  # noqa: E402
-
-main.add_command(schedule)
-
-from control.search_cli import report_index_progress, search  # noqa: E402
-
-main.add_command(search)
-report_index_progress()  # a store indexed for search as it is opened says so on stderr

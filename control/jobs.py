@@ -566,9 +566,8 @@ def job_details(job: Job) -> dict[str, Any]:
 
 
 def _change_summary(job_id: int) -> dict[str, Any] | None:
-    from control import change_reports
-
-    report = change_reports.report_of(job_id)
+    # Not control.change_reports: what writes reports imports the diff and the history.
+    report = models.change_report(job_id)
     if report is None:
         return None
     keys = ("previous_job_id", "summary", "counts")

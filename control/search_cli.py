@@ -55,18 +55,3 @@ def search(
     count = len(hits)
     more = " (the limit; --limit N shows more)" if count == limit else ""
     click.echo(f"{count} {'page' if count == 1 else 'pages'} found{more}.", err=True)
-
-
-def report_index_progress() -> None:
-    """Have an index build or the fingerprints' backfill (a store opened for the first time by
-    this version) say on stderr how far it is: either can take minutes on a big store."""
-    from docscrawl import fingerprints, search_index
-
-    def report(done: int, total: int) -> None:
-        click.echo(f"Indexing pages for search: {done} of {total} sections", err=True)
-
-    def report_fingerprints(done: int, total: int) -> None:
-        click.echo(f"Fingerprinting pages for dedupe --near: {done} of {total} pages", err=True)
-
-    search_index.progress_reporter = report
-    fingerprints.progress_reporter = report_fingerprints

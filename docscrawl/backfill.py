@@ -5,6 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+# Called with (task, done, total, unit) as a migration fills a table, for example
+# ("Indexing pages for search", 50000, 120000, "sections"). The CLI sets one that writes a line
+# on stderr (control/cli.py); each task also logs its progress at INFO.
+progress_reporter: Callable[[str, int, int, str], None] | None = None
+
+
+def report_progress(task: str, done: int, total: int, unit: str) -> None:
+    if progress_reporter is not None:
+        progress_reporter(task, done, total, unit)
+
 
 def in_id_ranges(
     low: int,

@@ -15,13 +15,13 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import partial
 from operator import methodcaller
 
 import peewee
 
-from docscrawl.backfill import in_id_ranges
+from docscrawl.backfill import in_id_ranges, report_progress
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +35,7 @@ CHUNK = 500
 # What the progress reporter is told every so many pages (and at the end).
 PROGRESS_EVERY = 20_000
 
-# Called with (pages fingerprinted, pages in all) while an existing store is backfilled, as
-# search_index.progress_reporter is; logging at INFO always happens.
-progress_reporter: Callable[[int, int], None] | None = None
+# The backfill's progress goes to backfill.progress_reporter (the CLI: stderr) and the log.
 
 _blake2b_64 = partial(hashlib.blake2b, digest_size=8)
 _digest = methodcaller("digest")
@@ -174,8 +172,7 @@ def backfill(db: peewee.Database) -> int:
 
     def report(done: int) -> None:
         logger.info("Fingerprinting pages: %d of %d", done, total)
-        if progress_reporter is not None:
-            progress_reporter(done, total)
+        report_progress("Fingerprinting pages for dedupe --near", done, total, "pages")
 
     return in_id_ranges(low, high, CHUNK, PROGRESS_EVERY, fingerprint_range, report)
 

@@ -15,13 +15,12 @@ import sqlite3
 import stat
 import unicodedata
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import peewee
-from playhouse.db_url import connect as connect_url
 
-from docscrawl import redact
+from docscrawl import drivers, redact
 
 logger = logging.getLogger(__name__)
 
@@ -696,6 +695,13 @@ def make_database(location: str) -> peewee.Database:
             # The playhouse extension class: the same database, plus server-side cursors for
             # stream() (psycopg2's ordinary cursor fetches a whole result before the first row).
             location = f"postgresqlext://{rest}"
+            # Without psycopg2 installed, connecting says the driver is missing (open_store
+            # turns that into a sentence).
+            with suppress(ImportError):
+                drivers.use_psycopg2()
+        # Imported here: playhouse.db_url imports every engine's extension module.
+        from playhouse.db_url import connect as connect_url
+
         return connect_url(location)
     return peewee.SqliteDatabase(
         location,
@@ -1037,3 +1043,9 @@ def change_counts(job_id: int) -> dict[str, int]:
     )
     counts.update(dict(query.tuples()))
     return counts
+
+
+def change_report(job_id: int) -> dict[str, Any] | None:
+    """The job's change report (control/change_reports.py writes them), if one was written."""
+    row = ChangeReport.select(ChangeReport.report).where(ChangeReport.job == job_id).first()
+    return None if row is None else row.report

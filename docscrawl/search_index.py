@@ -14,11 +14,10 @@ forget the index. The queries are in control/search.py.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 import peewee
 
-from docscrawl.backfill import in_id_ranges
+from docscrawl.backfill import in_id_ranges, report_progress
 
 logger = logging.getLogger(__name__)
 
@@ -35,9 +34,7 @@ PROGRESS_EVERY = 50_000
 # PostgreSQL's tsvector holds at most 1 MB: the text of a huge section is indexed up to here.
 PG_TEXT_LIMIT = 300_000
 
-# Called with (sections indexed, sections in all) while an existing store is indexed. The CLI
-# sets one that writes a line on stderr (control/search_cli.py); logging at INFO always happens.
-progress_reporter: Callable[[int, int], None] | None = None
+# The build's progress goes to backfill.progress_reporter (the CLI: stderr) and the log.
 
 
 def is_sqlite(db: peewee.Database) -> bool:
@@ -167,8 +164,7 @@ def _backfill(db: peewee.Database, statement: str, *, already: int) -> int:
     def report(done: int) -> None:
         done = min(total, done)
         logger.info("Indexing pages for search: %d of %d sections", done, total)
-        if progress_reporter is not None:
-            progress_reporter(done, total)
+        report_progress("Indexing pages for search", done, total, "sections")
 
     return min(total, in_id_ranges(low, high, CHUNK, PROGRESS_EVERY, index_range, report))
 

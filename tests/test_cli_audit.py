@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 
+import peewee
 import pytest
 from conftest import DOCSCRAWL, Cli, Store, crawl_job_id
 
@@ -184,3 +185,43 @@ def test_a_bad_min_text_share_is_a_usage_error_before_anything(
 def test_a_valid_min_text_share(cli: Cli, value: str) -> None:
     result = cli("list", env={"DOCSCRAWL_AUDIT_MIN_TEXT_SHARE": value})
     assert result.returncode == 0, result.stderr
+
+
+def test_the_flagged_count_reads_the_audit_index_not_a_big_jobs_rows(store: Store) -> None:
+    """One big job among many small ones, with the planner's statistics (ANALYZE): counting its
+    flagged pages reads ranges of the covering audit index, never each of its page rows (the
+    index on job_id alone looks selective to the planner: it reads a whole big job's rows)."""
+    from control import audit as audit_service
+
+    db = models.open_store(str(store.path))
+    try:
+        client = models.get_or_create_client("Planned")
+        small = [models.Job.create(client=client, url="http://h/", status="completed").id
+                 for _ in range(60)]  # fmt: skip
+        big = models.Job.create(client=client, url="http://h/", status="completed").id
+        rows = []
+        for n in range(1800):
+            job = big if n < 1200 else small[n % len(small)]
+            share = 0.1 if n % 100 == 0 else 0.9  # 12 of the big job's pages are flagged
+            rows.append({"client": client, "job": job, "url": f"http://h/{n}",
+                         "requested_url": f"http://h/{n}", "final_url": f"http://h/{n}",
+                         "status_code": 200, "content_hash": str(n), "text": "x" * 2000,
+                         **models.audit_columns(json.loads(audit(share)))})  # fmt: skip
+        models.Page.insert_many(rows).execute()
+        db.execute_sql("ANALYZE")
+        db.close()
+        db = models.open_store(str(store.path))
+        queries = audit_service._flagged_queries(big, audit_service.min_text_share(None))
+
+        def plan(query) -> str:
+            sql, params = query.sql()
+            return " / ".join(r[3] for r in db.execute_sql("EXPLAIN QUERY PLAN " + sql, params))
+
+        # `status` counts (the index alone); `audit` lists (the index, then each flagged row).
+        counts = [plan(query.select_from(peewee.fn.COUNT(peewee.SQL("1")))) for query in queries]
+        assert all("COVERING INDEX page_audit_lost_audit_share_job_id" in p for p in counts), counts
+        lists = [plan(query) for query in queries]
+        assert all(p.startswith("SEARCH t1 USING INDEX page_audit_lost") for p in lists), lists
+        assert audit_service.flagged_count(big) == 12
+    finally:
+        db.close()

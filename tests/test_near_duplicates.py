@@ -17,7 +17,7 @@ import pytest
 from scrapy.utils.test import get_crawler
 
 from control.dedupe import NearDuplicate, near_duplicates
-from docscrawl import fingerprints, models
+from docscrawl import backfill, fingerprints, models
 from docscrawl.items import PageItem
 from docscrawl.pipelines import PageStorePipeline
 
@@ -273,7 +273,12 @@ def test_a_version_14_store_gets_every_pages_fingerprint(
     monkeypatch.setattr(fingerprints, "CHUNK", 4)  # several id ranges
     monkeypatch.setattr(fingerprints, "PROGRESS_EVERY", 5)
     progress: list[tuple[int, int]] = []
-    monkeypatch.setattr(fingerprints, "progress_reporter", lambda *args: progress.append(args))
+
+    def report(task: str, done: int, total: int, _unit: str) -> None:
+        if task.startswith("Fingerprinting"):
+            progress.append((done, total))
+
+    monkeypatch.setattr(backfill, "progress_reporter", report)
 
     models.database.close()
     db = models.open_store(store_location)

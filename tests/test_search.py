@@ -17,7 +17,7 @@ from scrapy.utils.test import get_crawler
 
 from control import search
 from control.exceptions import DocscrawlError
-from docscrawl import models, search_index
+from docscrawl import backfill, models, search_index
 from docscrawl.items import PageItem
 from docscrawl.pipelines import PageStorePipeline
 
@@ -225,7 +225,12 @@ def test_a_schema_11_store_gets_the_index_without_losing_rows(
     reported: list[tuple[int, int]] = []
     monkeypatch.setattr(search_index, "CHUNK", 7)
     monkeypatch.setattr(search_index, "PROGRESS_EVERY", 20)
-    monkeypatch.setattr(search_index, "progress_reporter", lambda *a: reported.append(a))
+
+    def report(task: str, done: int, total: int, _unit: str) -> None:
+        if task.startswith("Indexing"):
+            reported.append((done, total))
+
+    monkeypatch.setattr(backfill, "progress_reporter", report)
     models.database.close()
     models.open_store(location)
     assert models.schema_version() == models.SCHEMA_VERSION

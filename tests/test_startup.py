@@ -1,0 +1,75 @@
+"""A command imports only what it needs: the store's commands on SQLite load neither the Scrapy
+machinery nor an HTTP client nor psycopg2 (each tens of milliseconds of every start-up)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from support import clean_env
+
+# What a command on a SQLite store must not import: the crawl machinery (Scrapy, Twisted), the
+# Scrapyd client's HTTP stack, the PostgreSQL driver, every engine's extension (db_url) and
+# the commands kept in modules of their own.
+HEAVY = (
+    "scrapy",
+    "twisted",
+    "requests",
+    "urllib3",
+    "psycopg2",
+    "playhouse.db_url",
+    "playhouse.postgres_ext",
+    "control.schedule_cli",
+    "control.serve_cli",
+    "control.dedupe",
+)
+
+# The entry point as the console script runs it, printing what was imported at the end.
+RUN = (
+    "import sys, atexit\n"
+    "atexit.register(lambda: print('\\n'.join(sorted(sys.modules)), file=sys.stderr))\n"
+    "sys.argv[0] = 'docscrawl'\n"
+    "from control.cli import main\n"
+    "main()\n"
+)
+
+
+def imported(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess, set[str]]:
+    result = subprocess.run(
+        [sys.executable, "-c", RUN, "--db", str(tmp_path / "store.db"), *args],
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=60,
+    )
+    return result, set(result.stderr.splitlines())
+
+
+def heavy(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["list"], ["list", "--json"], ["status", "--job", "1"], ["reconcile"], ["--help"]],
+    ids=["list", "list-json", "status", "reconcile", "help"],
+)
+def test_store_commands_on_sqlite_import_no_heavy_module(tmp_path: Path, args: list[str]) -> None:
+    result, modules = imported(tmp_path, *args)
+    assert "control.cli" in modules and "peewee" in modules  # the run did happen
+    if args == ["--help"]:
+        assert "Commands:" in result.stdout and "schedule" in result.stdout
+    assert heavy(modules) == [] or args == ["--help"], heavy(modules)
+    if args == ["--help"]:  # listing the commands imports their modules, never Scrapy's
+        assert [m for m in heavy(modules) if m.split(".")[0] in ("scrapy", "twisted")] == []
+
+
+def test_a_lazily_loaded_command_still_runs_and_fails_cleanly(tmp_path: Path) -> None:
+    result, modules = imported(tmp_path, "schedule", "list")
+    assert result.returncode == 0, result.stderr
+    assert "control.schedule_cli" in modules
+    result, _ = imported(tmp_path, "schedule", "--no-such-option")
+    assert result.returncode == 2
+    assert "No such option" in result.stderr and "Traceback" not in result.stderr
