@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import shutil
-import tempfile
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 from urllib.parse import urlsplit
@@ -27,6 +25,7 @@ from docscrawl.extraction.template import TemplateLearner
 from docscrawl.extraction_pool import ExtractionPool, PreparedPage
 from docscrawl.items import CrawlErrorItem, LedgerRetraction, NotModifiedItem, page_item
 from docscrawl.ledger import classify_failure
+from docscrawl.queue_dir import make_queue_dir, remove_queue_dir
 from docscrawl.spiders.sitemaps import SitemapsMixin
 from docscrawl.template_fixup import fix_up_pages
 from docscrawl.traps import SoftNotFound, TrapRules, numbered_chain
@@ -105,8 +104,9 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
         if settings.getbool("DOCSCRAWL_DISK_QUEUE") and not settings.get("JOBDIR"):
             # Keep the scheduler's queue on disk: at tens of thousands of pages, queued Request
             # objects would be most of the crawl's memory. A throwaway JOBDIR does it; the
-            # store, not JOBDIR, is what a resume starts from.
-            settings.set("JOBDIR", tempfile.mkdtemp(prefix="docscrawl-queue-"), priority="spider")
+            # store, not JOBDIR, is what a resume starts from. (docscrawl/queue_dir.py also
+            # removes those of crawls that were killed before removing their own.)
+            settings.set("JOBDIR", make_queue_dir(), priority="spider")
             settings.set("DOCSCRAWL_TEMPORARY_JOBDIR", True, priority="spider")
 
     @classmethod
@@ -161,7 +161,7 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
         return [self.extracting[key] for key in self.extraction.stop() if key in self.extracting]
 
     def _remove_jobdir(self) -> None:
-        shutil.rmtree(self.crawler.settings["JOBDIR"], ignore_errors=True)
+        remove_queue_dir(self.crawler.settings["JOBDIR"])
 
     async def start(self) -> AsyncIterator[Any]:
         base = f"{self.start_url.split('://', 1)[0]}://{self.scope.netloc}"
