@@ -70,7 +70,23 @@ TARGETS = {
     "export jsonl": "≥ 25,000 pages/s",
     "export csv": "≥ 20,000 pages/s",
     "export markdown": "≥ 10,000 pages/s",
+    "files: the disk's own rate": "",
 }
+
+# The baseline of `export markdown`: as many new 12 KB files (the pages' Markdown is about that)
+# in 200 folders, written as the export writes them (os.open, O_EXCL), by bare Python.
+WRITE_FILES = """
+import os, sys
+root, count = sys.argv[1], int(sys.argv[2])
+data = b"x" * 12_000
+flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+for folder in range(200):
+    os.makedirs(f"{root}/{folder}")
+for n in range(count):
+    fd = os.open(f"{root}/{n % 200}/{n}.md", flags, 0o666)
+    os.write(fd, data)
+    os.close(fd)
+"""
 
 WORDS = str.split(
     "the a to of and in is for that with on as this by be are from or can you your it an "
@@ -369,7 +385,9 @@ CHANGES_STORE = {"dedupe"}
 SCRATCH = "store.db"  # in the run's out directory
 
 
-def commands(store: Path, job: int, since: str, out: Path) -> list[tuple[str, list[str], bool]]:
+def commands(
+    store: Path, job: int, since: str, out: Path, big_pages: int
+) -> list[tuple[str, list[str], bool]]:
     """(name, argv, counts pages) for every command timed."""
     db = ["--db", str(store)]
     return [
@@ -393,6 +411,8 @@ def commands(store: Path, job: int, since: str, out: Path) -> list[tuple[str, li
                         "--out", str(out / "big.csv")], True),
         ("export markdown", [DOCSCRAWL, *db, "export", "--client-slug", BIG, "--format",
                              "markdown", "--out", str(out / "md")], True),
+        ("files: the disk's own rate", [PYTHON, "-c", WRITE_FILES, str(out / "files"),
+                                         str(big_pages)], True),
         ("dedupe --near", [DOCSCRAWL, *db, "dedupe", "--near", "--dry-run", "--client-slug",
                            BIG], False),
     ]  # fmt: skip
@@ -414,7 +434,7 @@ def time_sides(sides: list[Side], work: Path, runs: int, only: set[str] | None,
     every side alike; one untimed run of each side first (it warms the cache, and the newer
     side's migrates its store)."""
     job, since = _probe_store(sides[0].store)
-    listed = {side.name: commands(side.store, job, since, work / f"out-{side.name}")
+    listed = {side.name: commands(side.store, job, since, work / f"out-{side.name}", big_pages)
               for side in sides}  # fmt: skip
     results = []
     for index, (name, _, counts_pages) in enumerate(listed[sides[0].name]):
