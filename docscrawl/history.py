@@ -19,8 +19,6 @@ from docscrawl import models
 
 # zlib's default trade-off: documentation Markdown shrinks to about a third, at ~0.1 ms a page.
 COMPRESSION_LEVEL = 6
-# 5 values a row: 150 rows stay under SQLite's oldest limit of 999 variables a statement.
-_INSERT_ROWS = 150
 _CHUNK = 400  # versions looked up at a time (two IN lists of at most this many)
 
 
@@ -53,9 +51,7 @@ def record_versions(rows: Iterable[Sequence[Any]]) -> None:
         }
         for row in rows
     ]
-    for start in range(0, len(values), _INSERT_ROWS):
-        batch = values[start : start + _INSERT_ROWS]
-        models.PageVersion.insert_many(batch).on_conflict_ignore().execute()
+    models.insert_rows(models.PageVersion, values, ignore=True)
 
 
 def forget_version(page_id: int, content_hash: str, job_id: int) -> None:

@@ -908,6 +908,66 @@ def stream(query: Any, batch: int = 2000) -> Iterator[Any]:
         yield from query.iterator()
 
 
+def insert_rows(
+    model: type[peewee.Model],
+    rows: list[dict[str, Any]],
+    *,
+    conflict: tuple[str, ...] = (),
+    update: tuple[str, ...] = (),
+    ignore: bool = False,
+) -> None:
+    """INSERT rows of model (dicts of field name -> value, all with the keys of the first) as
+    Model.insert_many would, with the statement built once.
+
+    peewee builds a node of SQL for every value of every row: building a batch's INSERTs took
+    the crawl's thread twice as long as SQLite took to run them (issue 17). Here the statement
+    is made once and each value converted by its field's db_value, as peewee does, then run by
+    executemany (SQLite) or psycopg2's execute_values (PostgreSQL). With conflict (field
+    names), a row whose key is there already updates the fields in update, or, with update
+    empty, is left as it is; with ignore, a row that breaks any unique key is skipped
+    (on_conflict_ignore). Missing fields get their defaults, as with insert_many.
+    """
+    if not rows:
+        return
+    meta = model._meta
+    names = list(rows[0])
+    defaulted = [f for n, f in meta.fields.items() if n not in rows[0] and f in meta.defaults]
+    fields = [meta.fields[name] for name in names] + defaulted
+    columns = ", ".join(f'"{field.column_name}"' for field in fields)
+    tail = " ON CONFLICT DO NOTHING" if ignore else ""
+    if conflict:
+        target = ", ".join(f'"{meta.fields[name].column_name}"' for name in conflict)
+        if update:
+            sets = ", ".join(
+                f'"{column}" = excluded."{column}"'
+                for column in (meta.fields[name].column_name for name in update)
+            )
+            tail = f" ON CONFLICT ({target}) DO UPDATE SET {sets}"
+        else:
+            tail = f" ON CONFLICT ({target}) DO NOTHING"
+    given = [(name, meta.fields[name].db_value) for name in names]
+    defaults = [(meta.defaults[field], field.db_value) for field in defaulted]
+    values = [
+        (
+            *(convert(row[name]) for name, convert in given),
+            *(convert(value() if callable(value) else value) for value, convert in defaults),
+        )
+        for row in rows
+    ]
+    db = database.obj
+    table = f'"{meta.table_name}"'
+    with peewee.__exception_wrapper__:
+        cursor = db.cursor()
+        if isinstance(db, peewee.SqliteDatabase):
+            marks = ", ".join("?" * len(fields))
+            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks}){tail}", values)
+        else:
+            from psycopg2.extras import execute_values
+
+            execute_values(cursor, f"INSERT INTO {table} ({columns}) VALUES %s{tail}", values,
+                           page_size=200)  # fmt: skip
+
+
 @contextmanager
 def write_transaction() -> Iterator[None]:
     """A short write transaction that takes the write lock up front.
@@ -1026,9 +1086,7 @@ def write_sections(
     page_ids = [page[0] for page in pages]
     for start in range(0, len(page_ids), 500):
         PageSection.delete().where(PageSection.page << page_ids[start : start + 500]).execute()
-    # 12 values a row: 80 rows stay under SQLite's oldest limit of 999 variables a statement.
-    for start in range(0, len(rows), 80):
-        PageSection.insert_many(rows[start : start + 80]).execute()
+    insert_rows(PageSection, rows)
     return failed
 
 

@@ -160,17 +160,10 @@ class PageStorePipeline:
                      "client": self.client_id, "job": self.job_id}
                     for url, row in pages.items()
                 ]  # fmt: skip
-                for start in range(0, len(rows), 200):
-                    (
-                        Page.insert_many(rows[start : start + 200])
-                        .on_conflict(
-                            conflict_target=[Page.client, Page.url],
-                            preserve=[getattr(Page, name) for name in PAGE_FIELDS]
-                            + [getattr(Page, name) for name in DERIVED_PAGE_FIELDS]
-                            + [Page.job],
-                        )
-                        .execute()
-                    )
+                models.insert_rows(
+                    Page, rows, conflict=("client", "url"),
+                    update=(*PAGE_FIELDS, *DERIVED_PAGE_FIELDS, "job"),
+                )  # fmt: skip
                 after = self._stored(list(pages))
                 self._keep_fingerprints(before, after, rows)
                 # The page's sections, split from the Markdown just stored, replace its old ones.
@@ -206,25 +199,21 @@ class PageStorePipeline:
                     ).execute()
                     sightings.append((page_id, models.UNCHANGED, content_hash))
             new_to_job = self._not_yet_seen([page_id for page_id, _, _ in sightings])
-            if sightings:
-                JobPage.insert_many(
-                    [
-                        {"job": self.job_id, "page": page_id, "change": change, "content_hash": h}
-                        for page_id, change, h in sightings
-                    ]
-                ).on_conflict(
-                    conflict_target=[JobPage.job, JobPage.page],
-                    preserve=[JobPage.change, JobPage.content_hash],
-                ).execute()
+            models.insert_rows(
+                JobPage,
+                [
+                    {"job": self.job_id, "page": page_id, "change": change, "content_hash": h}
+                    for page_id, change, h in sightings
+                ],
+                conflict=("job", "page"),
+                update=("change", "content_hash"),
+            )
             for url, kind in retracted:
                 Ledger = models.CrawlError
                 Ledger.delete().where(
                     (Ledger.job == self.job_id) & (Ledger.kind == kind) & (Ledger.url == url)
                 ).execute()
-            if errors:
-                models.CrawlError.insert_many(
-                    [{**row, "job": self.job_id} for row in errors]
-                ).execute()
+            models.insert_rows(models.CrawlError, [{**row, "job": self.job_id} for row in errors])
             # A page this job had already stored (fetched again after a crash) is no new page.
             job_state.add_stored(
                 self.job_id,

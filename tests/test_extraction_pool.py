@@ -211,11 +211,13 @@ POOL_FROM_THE_FIRST_PAGE = [
     "-s", "DOCSCRAWL_EXTRACTION_PROCESSES=2", "-s", "DOCSCRAWL_EXTRACTION_POOL_THRESHOLD=0",
 ]  # fmt: skip
 NO_POOL = ["-s", "DOCSCRAWL_EXTRACTION_PROCESSES=0"]
-# Every stored column but the job's own ids and times.
+# Every stored column but the job's own ids and times, and the depth: which page links to a
+# page first depends on when each page's extraction ends, with the pool as with concurrent
+# requests (a page can be fetched while the one before it is still being extracted).
 STORED = (
     "SELECT url, requested_url, final_url, canonical_url, status_code, title, description, "
     "language, headings, markdown, text, links, word_count, content_hash, extraction_audit, "
-    "depth, simhash "
+    "simhash "
     "FROM page WHERE job_id = ? ORDER BY url"
 )
 
@@ -234,6 +236,8 @@ def test_a_crawl_with_the_pool_stores_the_pages_the_in_process_crawl_stores(
     first, second = store.rows(STORED, 1), store.rows(STORED, 2)
     assert len(first) >= 20
     assert first == second, differences(first, second)
+    depths = "SELECT depth, count(*) FROM page WHERE job_id = ? GROUP BY depth ORDER BY depth"
+    assert store.rows(depths, 1)[0] == store.rows(depths, 2)[0] == (0, 1)  # the start page
     # The sections, split by the workers for the pooled crawl, by the pipeline for the other.
     sections = (
         "SELECT p.url, s.position, s.anchor_url, s.markdown, s.text FROM page_section s "
