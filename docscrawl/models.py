@@ -691,12 +691,14 @@ def make_database(location: str) -> peewee.Database:
     location = resolve_location(location)
     if "://" in location:
         scheme, rest = location.split("://", 1)
-        if scheme in ("postgres", "postgresql"):
+        if scheme.lower() in ("postgres", "postgresql"):
             # The playhouse extension class: the same database, plus server-side cursors for
             # stream() (psycopg2's ordinary cursor fetches a whole result before the first row).
             location = f"postgresqlext://{rest}"
-            # Without psycopg2 installed, connecting says the driver is missing (open_store
-            # turns that into a sentence).
+        if not scheme.lower().startswith("sqlite"):
+            # Every other engine peewee knows of the PostgreSQL family (postgresql+pool,
+            # postgresqlext, cockroachdb) drives psycopg2. Without psycopg2 installed,
+            # connecting says the driver is missing (open_store turns that into a sentence).
             with suppress(ImportError):
                 drivers.use_psycopg2()
         # Imported here: playhouse.db_url imports every engine's extension module.

@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "docscrawl-queue-"
 LOCK = "docscrawl-queue.lock"
+MAKING = ".docscrawl-queue-new-"
 
 # The lock of this process's queue directory: open (so held) until the process ends.
 _held: dict[str, int] = {}
@@ -28,9 +29,13 @@ _held: dict[str, int] = {}
 def make_queue_dir() -> str:
     """A new queue directory for this crawl, locked; abandoned ones are removed first."""
     remove_abandoned()
-    path = tempfile.mkdtemp(prefix=PREFIX)
-    fd = os.open(os.path.join(path, LOCK), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    # Made and locked under a name a sweep does not look at, then renamed into place: no sweep
+    # ever sees it unlocked (it would remove it, or hold the lock as this crawl takes it).
+    making = tempfile.mkdtemp(prefix=MAKING)
+    fd = os.open(os.path.join(making, LOCK), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    path = os.path.join(os.path.dirname(making), PREFIX + os.path.basename(making)[len(MAKING) :])
+    os.rename(making, path)
     _held[path] = fd
     return path
 
@@ -67,8 +72,11 @@ def remove_abandoned(parent: str | None = None) -> int:
             continue  # its crawl is running
         finally:
             os.close(fd)
-        if os.path.islink(path) or os.stat(path).st_uid != os.getuid():
-            continue
+        try:
+            if os.path.islink(path) or os.stat(path).st_uid != os.getuid():
+                continue
+        except OSError:
+            continue  # another crawl's sweep removed it first
         shutil.rmtree(path, ignore_errors=True)
         removed += 1
     if removed:

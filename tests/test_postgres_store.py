@@ -485,3 +485,18 @@ def test_scrapyd_crawls_into_postgresql_without_seeing_the_password(
     assert password not in json.dumps(scrapyd.list_jobs())
     status = cli("--scrapyd", scrapyd.url, "status", "--job", "1", "--json")
     assert password not in status.stdout + status.stderr
+
+
+@pytest.mark.parametrize("scheme", ["POSTGRESQL", "postgres", "postgresql+pool", "postgresqlext"])
+def test_every_spelling_of_a_postgresql_url_gets_the_driver(
+    postgres_url: str, tmp_path: Path, scheme: str
+) -> None:
+    """psycopg2 is loaded only for PostgreSQL (docscrawl/drivers.py): in a new process, each
+    scheme the environment check accepts must still find it."""
+    url = scheme + postgres_url[postgres_url.index("://") :]
+    result = subprocess.run(
+        [DOCSCRAWL, "--db", url, "list", "--json"],
+        capture_output=True, text=True, env=clean_env(), cwd=tmp_path, timeout=60,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []

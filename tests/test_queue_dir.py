@@ -100,3 +100,24 @@ def test_the_lock_is_released_when_the_crawl_removes_its_directory(tmp_path: Pat
     finally:
         del os.environ["TMPDIR"]
         tempfile.tempdir = None
+
+
+def test_a_directory_another_crawls_sweep_removed_first_is_skipped(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """Crawls starting together sweep the same abandoned directory: the one that comes second
+    finds it gone, and starts anyway."""
+    import shutil
+
+    abandoned = tmp_path / f"{queue_dir.PREFIX}dead"
+    abandoned.mkdir()
+    (abandoned / queue_dir.LOCK).write_text("")
+    islink = os.path.islink
+
+    def removed_meanwhile(path: str) -> bool:
+        shutil.rmtree(path, ignore_errors=True)  # the other crawl's sweep, just before ours
+        return islink(path)
+
+    monkeypatch.setattr(queue_dir.os.path, "islink", removed_meanwhile)
+    assert queue_dir.remove_abandoned(str(tmp_path)) == 0
+    assert not abandoned.exists()
