@@ -17,7 +17,7 @@ import peewee
 
 from control import environment, jobs
 from control.exceptions import InvalidRequest
-from docscrawl import models
+from docscrawl import drivers, models
 
 # The text share below which a page is flagged; DOCSCRAWL_AUDIT_MIN_TEXT_SHARE overrides it.
 MIN_TEXT_SHARE = 0.2
@@ -169,7 +169,7 @@ def _rare(condition: Any) -> Any:
     """condition, marked as true of few rows for SQLite's planner. Flagged pages are few, but
     its statistics keep only the average rows per value of the index's columns (audit_lost has
     two): without the hint it may scan every page row of the store instead of the index."""
-    if isinstance(models.database.obj, peewee.SqliteDatabase):
+    if drivers.is_sqlite(models.database.obj):
         return peewee.fn.unlikely(condition)
     return condition
 

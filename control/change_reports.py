@@ -192,6 +192,3 @@ def write_report(job_id: int) -> dict[str, Any] | None:
         ChangeReport.create(job=job_id, report=report)
         job_state.raise_event(Job.get_by_id(job_id), "job.changes")
     return report
-
-
-report_of = models.change_report

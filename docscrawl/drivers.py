@@ -54,6 +54,13 @@ class _PeeweeFinder:  # the meta path finder protocol
 _finder = _PeeweeFinder()
 
 
+def is_sqlite(db: Any) -> bool:
+    """Whether the peewee database db is SQLite (else PostgreSQL): where the SQL differs."""
+    import peewee
+
+    return isinstance(db, peewee.SqliteDatabase)
+
+
 def defer_psycopg2() -> None:
     """Make the coming import of peewee skip psycopg2 (a no-op once peewee is imported)."""
     with _lock:

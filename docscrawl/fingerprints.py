@@ -22,6 +22,7 @@ from operator import methodcaller
 import peewee
 
 from docscrawl.backfill import in_id_ranges, report_progress
+from docscrawl.drivers import is_sqlite
 
 logger = logging.getLogger(__name__)
 
@@ -81,10 +82,6 @@ def from_stored(value: int) -> int:
 def fingerprint(text: str | None) -> int:
     """The value of Page.simhash for a page with this text."""
     return to_stored(simhash(text or ""))
-
-
-def is_sqlite(db: peewee.Database) -> bool:
-    return isinstance(db, peewee.SqliteDatabase)
 
 
 def create_column(db: peewee.Database) -> None:

@@ -964,7 +964,7 @@ def insert_rows(
     table = f'"{meta.table_name}"'
     with peewee.__exception_wrapper__:
         cursor = db.cursor()
-        if isinstance(db, peewee.SqliteDatabase):
+        if drivers.is_sqlite(db):
             # As few statements as SQLite takes, not executemany: each statement is a
             # savepoint, at which FTS5 writes out a segment of what it holds, and every 16th
             # segment is merged (crisismerge): on a store with 140,000 sections indexed, 0.8 s
@@ -996,7 +996,7 @@ def write_transaction() -> Iterator[None]:
     keeps concurrent upserts of one client's pages from deadlocking.
     """
     db = database.obj
-    if isinstance(db, peewee.SqliteDatabase):
+    if drivers.is_sqlite(db):
         with db.atomic("IMMEDIATE"):
             yield
     else:

@@ -18,6 +18,7 @@ import logging
 import peewee
 
 from docscrawl.backfill import in_id_ranges, report_progress
+from docscrawl.drivers import is_sqlite
 
 logger = logging.getLogger(__name__)
 
@@ -35,10 +36,6 @@ PROGRESS_EVERY = 50_000
 PG_TEXT_LIMIT = 300_000
 
 # The build's progress goes to backfill.progress_reporter (the CLI: stderr) and the log.
-
-
-def is_sqlite(db: peewee.Database) -> bool:
-    return isinstance(db, peewee.SqliteDatabase)
 
 
 def fts5_available(db: peewee.Database) -> bool:

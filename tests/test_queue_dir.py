@@ -87,19 +87,17 @@ def test_a_crawl_removes_its_own_and_a_killed_crawls_directory(
     assert queue_dirs(tmp) == []  # the killed crawl's, and its own when it ended
 
 
-def test_the_lock_is_released_when_the_crawl_removes_its_directory(tmp_path: Path) -> None:
-    os.environ["TMPDIR"] = str(tmp_path)
-    try:
-        import tempfile
+def test_the_lock_is_released_when_the_crawl_removes_its_directory(
+    tmp_path: Path, monkeypatch
+) -> None:
+    import tempfile
 
-        tempfile.tempdir = None  # tempfile caches the directory it chose
-        path = queue_dir.make_queue_dir()
-        assert Path(path).parent == tmp_path and path in queue_dir._held
-        queue_dir.remove_queue_dir(path)
-        assert not Path(path).exists() and path not in queue_dir._held
-    finally:
-        del os.environ["TMPDIR"]
-        tempfile.tempdir = None
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # where mkdtemp makes them
+    path = queue_dir.make_queue_dir()
+    assert Path(path).parent == tmp_path and path in queue_dir._held
+    assert queue_dir.remove_abandoned(str(tmp_path)) == 0  # held: never swept
+    queue_dir.remove_queue_dir(path)
+    assert not Path(path).exists() and path not in queue_dir._held
 
 
 def test_a_directory_another_crawls_sweep_removed_first_is_skipped(

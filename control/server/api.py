@@ -385,10 +385,8 @@ def remove_schedule(schedule_id: ScheduleId) -> dict[str, Any]:
 
 @protected.get("/jobs/{job_id}/changes", summary="A job's change report, if one was written")
 def job_changes(job_id: JobId) -> dict[str, Any]:
-    from control import change_reports
-
     jobs.get_job(job_id)
-    report = change_reports.report_of(job_id)
+    report = models.change_report(job_id)
     if report is None:
         raise ApiError(404, f"Job {job_id} has no change report (scheduled crawls get one).")
     return report

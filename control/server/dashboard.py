@@ -35,7 +35,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 from starlette.concurrency import run_in_threadpool
 
-from control import change_reports, history, jobs, schedules
+from control import history, jobs, schedules
 from control.exceptions import DocscrawlError, InvalidRequest, UnknownJob
 from control.server.app import status_of
 from control.server.auth import COOKIE, CSRF_FIELD, Auth
@@ -375,7 +375,7 @@ def job_view(service: JobService, job_id: int) -> dict[str, Any]:
 
 def report_view(service: JobService, job_id: int, status: str) -> dict[str, Any]:
     """The job's change report (scheduled crawls have one), with a diff link per page."""
-    report = change_reports.report_of(job_id)
+    report = models.change_report(job_id)
     run = service.schedule_run_of(job_id)
     # A completed scheduled crawl's report is written by the scheduler a moment later.
     pending = report is None and run is not None and status == models.COMPLETED
