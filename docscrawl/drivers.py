@@ -2,56 +2,21 @@
 
 peewee imports psycopg2 when it is imported, whatever the database; loading psycopg2 and libpq
 is about 45 ms of every command's start-up (a quarter of `docscrawl status` on SQLite). The
-package __init__ modules install a finder that lets peewee's own import see no psycopg2
-(nothing else is affected, and a psycopg2 already imported is used as it is); `use_psycopg2()`
-then gives peewee the driver, as its import would have, when a PostgreSQL store is opened.
+package __init__ modules install a finder (docscrawl/lean_imports.py) that lets peewee's own
+import see no psycopg2 (nothing else is affected, and a psycopg2 already imported is used as it
+is); `use_psycopg2()` then gives peewee the driver, as its import would have, when a
+PostgreSQL store is opened.
 peewee is pinned (setup.py): `use_psycopg2` sets exactly the names peewee 4.5.3's import sets.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 import threading
-from types import ModuleType
 from typing import Any
 
+from docscrawl.lean_imports import PEEWEE_WITHOUT_PSYCOPG2
+
 _lock = threading.Lock()
-
-
-class _PeeweeLoader:  # the loader protocol (importlib.abc costs an import of its own)
-    """Runs peewee's module with psycopg2 absent from sys.modules' point of view."""
-
-    def __init__(self, loader: Any) -> None:
-        self.loader = loader
-
-    def create_module(self, spec: Any) -> ModuleType | None:
-        return self.loader.create_module(spec)
-
-    def exec_module(self, module: ModuleType) -> None:
-        blocked = "psycopg2" not in sys.modules
-        if blocked:
-            sys.modules["psycopg2"] = None  # type: ignore[assignment]  # `import` raises
-        try:
-            self.loader.exec_module(module)
-        finally:
-            if blocked and sys.modules.get("psycopg2", False) is None:
-                del sys.modules["psycopg2"]
-
-
-class _PeeweeFinder:  # the meta path finder protocol
-    def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        if name != "peewee":
-            return None
-        # Once: the real spec from the finders after this one, with its loader wrapped.
-        remove_finder()
-        spec = importlib.util.find_spec(name)
-        if spec is not None and spec.loader is not None:
-            spec.loader = _PeeweeLoader(spec.loader)
-        return spec
-
-
-_finder = _PeeweeFinder()
 
 
 def is_sqlite(db: Any) -> bool:
@@ -63,15 +28,7 @@ def is_sqlite(db: Any) -> bool:
 
 def defer_psycopg2() -> None:
     """Make the coming import of peewee skip psycopg2 (a no-op once peewee is imported)."""
-    with _lock:
-        if "peewee" not in sys.modules and _finder not in sys.meta_path:
-            sys.meta_path.insert(0, _finder)
-
-
-def remove_finder() -> None:
-    with _lock:
-        if _finder in sys.meta_path:
-            sys.meta_path.remove(_finder)
+    PEEWEE_WITHOUT_PSYCOPG2.install()
 
 
 def use_psycopg2() -> None:
