@@ -86,6 +86,11 @@ DOCSCRAWL_PROGRESS = False
 DOCSCRAWL_PROGRESS_INTERVAL = 1.0
 # Keep the scheduler's queue on disk (a throwaway JOBDIR) so memory stays flat on big sites.
 DOCSCRAWL_DISK_QUEUE = True
+# ... with its newest requests (at most this many per priority) kept in memory on top of it, in
+# the same LIFO order: most crawls' queues then never touch the disk (docscrawl/request_queue.py).
+# 0 keeps every request on disk, as Scrapy's own disk queue does.
+SCHEDULER_DISK_QUEUE = "docscrawl.request_queue.MemoryFirstLifoDiskQueue"
+DOCSCRAWL_QUEUE_MEMORY_REQUESTS = 2000
 # Re-crawls send If-None-Match / If-Modified-Since from the stored ETag and Last-Modified.
 DOCSCRAWL_CONDITIONAL_REQUESTS = True
 # On a cancel, how long an in-flight download may hold the stop before it is abandoned.
