@@ -99,12 +99,14 @@ class _WorkerContext(SpawnContext):
 
 
 class PreparedPage(NamedTuple):
-    """What the store derives from a page (its Page.simhash and its sections), computed by
-    the worker that extracted it so that the crawl's own thread need not. Exactly what the
-    pipeline would compute (docscrawl.models.derived_columns, write_sections)."""
+    """What the store derives from a page (its Page.simhash, its sections and its Markdown as
+    a version keeps it), computed by the worker that extracted it so that the crawl's own
+    thread need not. Exactly what the pipeline would compute (docscrawl.models.derived_columns,
+    write_sections, history.compress)."""
 
     simhash: int
     sections: list[Section]
+    compressed_markdown: bytes | None = None  # None: the pipeline compresses it
 
 
 class Extraction(NamedTuple):
@@ -116,6 +118,7 @@ def prepare(page: ExtractedPage, store_url: str) -> PreparedPage | None:
     """The page's derived columns and sections, as the store would make them at store_url."""
     from docscrawl.extraction.sections import split_sections
     from docscrawl.fingerprints import fingerprint
+    from docscrawl.history import compress
 
     try:
         sections = split_sections(
@@ -123,7 +126,7 @@ def prepare(page: ExtractedPage, store_url: str) -> PreparedPage | None:
         )
     except Exception:  # noqa: BLE001 - the pipeline splits it again, and counts the failure
         return None
-    return PreparedPage(fingerprint(page.text), sections)
+    return PreparedPage(fingerprint(page.text), sections, compress(page.markdown or ""))
 
 
 def _extract_in_worker(text: str, url: str, store_url: str | None) -> Extraction:

@@ -36,7 +36,8 @@ def record_versions(rows: Iterable[Sequence[Any]]) -> None:
     """Keep these texts of pages as versions, in the caller's transaction.
 
     A row is (page id, content hash, Markdown, job id), with when it was first seen as a fifth
-    item for texts older than now (the migration of older stores).
+    item for texts older than now (the migration of older stores). The Markdown may come as
+    compress() made it already (bytes: an extraction worker's, docscrawl.extraction_pool).
 
     A text the page already has a version for is left as it is, so its first job stays.
     """
@@ -45,7 +46,7 @@ def record_versions(rows: Iterable[Sequence[Any]]) -> None:
         {
             "page": row[0],
             "content_hash": row[1],
-            "markdown": compress(row[2] or ""),
+            "markdown": row[2] if type(row[2]) is bytes else compress(row[2] or ""),
             "job": row[3],
             "created_at": (row[4] if len(row) > 4 else None) or now,
         }

@@ -187,9 +187,11 @@ class PageStorePipeline:
                     )
                     sightings.append((after[url][0], change, row["content_hash"]))
                     if change != models.UNCHANGED:
-                        versions.append(
-                            (after[url][0], row["content_hash"], row["markdown"], self.job_id)
-                        )
+                        ready = prepared.get(url)
+                        markdown = row["markdown"]
+                        if ready is not None and ready.compressed_markdown is not None:
+                            markdown = ready.compressed_markdown  # the worker's compress()
+                        versions.append((after[url][0], row["content_hash"], markdown, self.job_id))
                 history.record_versions(versions)
             for url, fetched_at in not_modified.items():
                 if url in before:

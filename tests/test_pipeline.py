@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 from scrapy.utils.test import get_crawler
 
-from docscrawl import models
+from docscrawl import history, models
 from docscrawl.items import CrawlErrorItem, PageItem
 from docscrawl.job_state import job_outcome
 from docscrawl.pipelines import PageStorePipeline
@@ -277,7 +277,9 @@ def test_the_pipeline_takes_the_prepared_values_instead_of_computing_them(pipeli
     pipe, _ = pipeline
     item = page(7)
     marker = Section(position=0, anchor_url="http://h/p7.html#x", markdown="# X", text="X")
-    item["prepared"] = PreparedPage(simhash=42, sections=[marker])
+    item["prepared"] = PreparedPage(
+        simhash=42, sections=[marker], compressed_markdown=history.compress("# The worker's")
+    )
     returned = pipe.process_item(item)
     assert "prepared" not in returned  # for the store only: a feed export after it has none
     pipe.flush()
@@ -285,3 +287,5 @@ def test_the_pipeline_takes_the_prepared_values_instead_of_computing_them(pipeli
     assert stored_page.simhash == 42  # not the fingerprint of its text
     (section,) = models.PageSection.select().where(models.PageSection.page == stored_page.id)
     assert (section.anchor_url, section.markdown) == ("http://h/p7.html#x", "# X")
+    (version,) = models.PageVersion.select().where(models.PageVersion.page == stored_page.id)
+    assert history.decompress(version.markdown) == "# The worker's"  # not compressed again
