@@ -10,9 +10,12 @@ used for:
   installed only for `docscrawl serve`'s FastAPI.
 
 ``ImportWithout(importer, hidden)`` is a meta path finder that runs the importer's module with
-the hidden module absent from sys.modules' point of view. Nothing else is affected: the hidden
-module imports as usual everywhere else (before or after), and one already imported is used as
-it is. The package __init__ installs the finders before anything imports these libraries.
+the hidden module absent from sys.modules' point of view. The hidden module imports as usual
+before and after (and one already imported is used as it is). While the importer's module
+runs, the hidden one is absent for every thread, so the package __init__ installs the finders
+before anything imports these libraries: docscrawl imports both at start-up, before it starts
+a thread (`docscrawl serve` imports FastAPI, and so pydantic, before anything imports
+itemadapter).
 """
 
 from __future__ import annotations
@@ -51,12 +54,17 @@ class ImportWithout:  # the meta path finder protocol
     def __init__(self, importer: str, hidden: str) -> None:
         self.importer = importer
         self.hidden = hidden
+        self.used = False
 
     def find_spec(self, name: str, path: Any = None, target: Any = None) -> Any:
-        if name != self.importer:
+        if name != self.importer or self.used:
             return None
-        # Once: the real spec from the finders after this one, with its loader wrapped.
-        self.remove()
+        # Once: the real spec from the finders after this one, with its loader wrapped. The
+        # finder stays in sys.meta_path (another thread may be walking it) and answers no more.
+        with _lock:
+            if self.used:
+                return None
+            self.used = True
         spec = importlib.util.find_spec(name)
         if spec is not None and spec.loader is not None:
             spec.loader = _LoaderWithout(spec.loader, self.hidden)
@@ -66,6 +74,7 @@ class ImportWithout:  # the meta path finder protocol
         """Take effect on the importer's coming import (a no-op once it is imported)."""
         with _lock:
             if self.importer not in sys.modules and self not in sys.meta_path:
+                self.used = False
                 sys.meta_path.insert(0, self)
 
     def remove(self) -> None:

@@ -7,13 +7,18 @@ file write) and reads every one back, even on a crawl whose queue never holds mo
 hundred: on a real manual, a tenth of the crawl thread's time.
 
 ``MemoryFirstLifoDiskQueue`` is Scrapy's PickleLifoDiskQueue with at most
-DOCSCRAWL_QUEUE_MEMORY_REQUESTS of the newest requests in memory on top of it. When memory is
-full, the oldest request there goes to disk. All that is on disk is then older than all that is
-in memory, so the order is exactly the disk queue's LIFO order, and memory stays bounded however
-long the crawl. On close (the crawl's end, or a pause of a crawl with its own JOBDIR) the
-requests in memory are written to disk, oldest first, so that a resumed crawl finds every one
-in its place. A request that cannot be serialised stays in memory, as Scrapy's scheduler keeps
-it in its memory queue.
+DOCSCRAWL_QUEUE_MEMORY_REQUESTS of the newest requests in memory on top of it. Scrapy makes one
+such queue per download slot and request priority: docscrawl's crawls have one slot (one host)
+and, unless DEPTH_PRIORITY or the like is set, one priority, so it is the crawl's bound.
+
+When memory is full, the oldest request there goes to disk. All that is on disk is then older
+than all that is in memory, so the order is exactly the disk queue's LIFO order, and memory
+stays bounded however long the crawl. On close (a pause of a crawl with its own JOBDIR) the
+requests in memory are written to disk, oldest first, so that a resumed crawl finds every one in
+its place. docscrawl's throwaway JOBDIR is removed when the crawl ends, so nothing is written
+there (a cancel has taken the queue into the job's frontier first: extensions/fast_cancel.py).
+A request that cannot be serialised stays in memory, as Scrapy's scheduler keeps it in its
+memory queue.
 """
 
 from __future__ import annotations
@@ -30,23 +35,52 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
+MEMORY_REQUESTS_SETTING = "DOCSCRAWL_QUEUE_MEMORY_REQUESTS"
+MAX_MEMORY_REQUESTS = 1_000_000  # docscrawl.runner.AT_MOST says so to the CLI too
+
+
+def memory_limit(settings: Any) -> int:
+    """DOCSCRAWL_QUEUE_MEMORY_REQUESTS, checked; ValueError in a sentence when it is unusable.
+
+    The docs spider calls it when it is made, so that a bad value fails the crawl at its start:
+    inside the queue, a ValueError would read to Scrapy's scheduler as "this request cannot be
+    serialised", which it answers by keeping every request in its unbounded memory queue.
+    """
+    raw = settings.get(MEMORY_REQUESTS_SETTING)
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        value = None
+    if value is None or isinstance(raw, float) or not 0 <= value <= MAX_MEMORY_REQUESTS:
+        raise ValueError(
+            f"{MEMORY_REQUESTS_SETTING} must be a whole number from 0 to "
+            f"{MAX_MEMORY_REQUESTS:,}, not {raw!r}"
+        )
+    return value
+
 
 class MemoryFirstLifoDiskQueue:
     """A LIFO queue of requests: the newest in memory, the rest in Scrapy's pickle disk queue."""
 
-    def __init__(self, disk: Any, memory_limit: int) -> None:
+    def __init__(self, disk: Any, memory_limit: int, keep_on_close: bool = True) -> None:
         self.disk = disk
         self.memory_limit = memory_limit
+        self.keep_on_close = keep_on_close
         self.memory: deque[Request] = deque()  # the newest requests, oldest on the left
         self.unserialisable: list[Request] = []  # refused by the disk queue when spilled
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, key: str, *args: Any, **kwargs: Any):
-        limit = crawler.settings.getint("DOCSCRAWL_QUEUE_MEMORY_REQUESTS")
+        try:
+            limit = memory_limit(crawler.settings)
+        except ValueError as error:  # not a ValueError: see memory_limit
+            raise RuntimeError(str(error)) from None
         disk = PickleLifoDiskQueue.from_crawler(crawler, key)
-        if limit <= 0:
+        if limit == 0:
             return disk  # the setting's way to keep every request on disk, as Scrapy does
-        return cls(disk, limit)
+        # docscrawl's own JOBDIR is removed when the crawl ends: nothing to keep in it.
+        throwaway = crawler.settings.getbool("DOCSCRAWL_TEMPORARY_JOBDIR")
+        return cls(disk, limit, keep_on_close=not throwaway)
 
     def push(self, request: Request) -> None:
         self.memory.append(request)
@@ -69,14 +103,17 @@ class MemoryFirstLifoDiskQueue:
         return self.disk.peek()
 
     def close(self) -> None:
-        while self.memory:
-            self._spill_oldest()
-        if self.unserialisable:
-            logger.warning(
-                "%d queued requests could not be serialised and are not kept in the JOBDIR",
-                len(self.unserialisable),
-            )
-        self.disk.close()
+        try:
+            if self.keep_on_close:
+                while self.memory:
+                    self._spill_oldest()
+                if self.unserialisable:
+                    logger.warning(
+                        "%d queued requests could not be serialised and are not kept in the JOBDIR",
+                        len(self.unserialisable),
+                    )
+        finally:
+            self.disk.close()  # writes the queue file's header: what a resume reads
 
     def __len__(self) -> int:
         return len(self.memory) + len(self.unserialisable) + len(self.disk)

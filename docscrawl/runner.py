@@ -44,7 +44,10 @@ SHARES = {"DOCSCRAWL_TEMPLATE_SHARE"}
 # Shares that may be 0 too.
 FROM_ZERO_SHARES = {"DOCSCRAWL_EXTRACTION_POOL_THRESHOLD"}
 # Upper bounds.
-AT_MOST = {"DOCSCRAWL_EXTRACTION_PROCESSES": 64}  # docscrawl.extraction_pool.MAX_PROCESSES
+AT_MOST = {
+    "DOCSCRAWL_EXTRACTION_PROCESSES": 64,  # docscrawl.extraction_pool.MAX_PROCESSES
+    "DOCSCRAWL_QUEUE_MEMORY_REQUESTS": 1_000_000,  # docscrawl.request_queue.MAX_MEMORY_REQUESTS
+}
 # Read by the CLI from the environment, not crawl settings (control/environment.py).
 ENVIRONMENT_ONLY = {
     "DOCSCRAWL_AUDIT_MIN_TEXT_SHARE",

@@ -8,7 +8,10 @@ the RemoteControl extension (aiohttp's web server) and the TelnetConsole (Twiste
 
 docscrawl/settings.py puts a stand-in here in each one's place, at its order. The stand-in
 checks the same setting; when a crawl turns it on (``-s COOKIES_ENABLED=True``), it builds
-Scrapy's own component, which does the work as always.
+Scrapy's own component, which does the work as always. A crawl's DOWNLOADER_MIDDLEWARES or
+EXTENSIONS that names Scrapy's component itself wins, as it would in plain Scrapy: ``None``
+disables it (the stand-in declines), an order moves it (Scrapy's builds it there, the stand-in
+declines).
 """
 
 from __future__ import annotations
@@ -25,33 +28,45 @@ if TYPE_CHECKING:
 class _WhenEnabled:
     component: str  # Scrapy's component, by import path
     setting: str  # the boolean setting it checks itself
+    components: str  # the setting a crawl lists its own components of this kind in
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> Any:
-        if not crawler.settings.getbool(cls.setting):
+        if not crawler.settings.getbool(cls.setting) or cls._named_by_the_crawl(crawler):
             raise NotConfigured
         return build_from_crawler(load_object(cls.component), crawler)
+
+    @classmethod
+    def _named_by_the_crawl(cls, crawler: Crawler) -> bool:
+        # Keys are import paths or the classes themselves (Scrapy takes both).
+        for key in crawler.settings.getdict(cls.components):
+            path = key if isinstance(key, str) else f"{key.__module__}.{key.__qualname__}"
+            if path == cls.component:
+                return True
+        return False
 
 
 class CookiesMiddleware(_WhenEnabled):
     component = "scrapy.downloadermiddlewares.cookies.CookiesMiddleware"
     setting = "COOKIES_ENABLED"
+    components = "DOWNLOADER_MIDDLEWARES"
 
 
 class RemoteControl(_WhenEnabled):
     component = "scrapy.extensions.remote_control.RemoteControl"
     setting = "REMOTE_CONTROL_ENABLED"
+    components = "EXTENSIONS"
 
 
 class TelnetConsole(_WhenEnabled):
     component = "scrapy.extensions.telnet.TelnetConsole"
     setting = "TELNETCONSOLE_ENABLED"
+    components = "EXTENSIONS"
 
 
-STAND_INS = {
-    stand_in.component: f"{__name__}.{stand_in.__name__}"
-    for stand_in in (CookiesMiddleware, RemoteControl, TelnetConsole)
-}
+_ALL = (CookiesMiddleware, RemoteControl, TelnetConsole)
+STAND_INS = {stand_in.component: f"{__name__}.{stand_in.__name__}" for stand_in in _ALL}
+STAND_INS_BY_SETTING = {stand_in.setting: stand_in.component for stand_in in _ALL}
 
 
 def without_idle_imports(components: dict[str, int | None]) -> dict[str, int | None]:

@@ -15,7 +15,7 @@ from scrapy.squeues import PickleLifoDiskQueue
 from scrapy.utils.test import get_crawler
 from support import clean_env
 
-from docscrawl.request_queue import MemoryFirstLifoDiskQueue
+from docscrawl.request_queue import MemoryFirstLifoDiskQueue, memory_limit
 
 
 class _Spider(Spider):
@@ -25,8 +25,8 @@ class _Spider(Spider):
         yield from ()
 
 
-def _crawler(limit: int):
-    crawler = get_crawler(_Spider, {"DOCSCRAWL_QUEUE_MEMORY_REQUESTS": limit})
+def _crawler(limit: object, **settings: object):
+    crawler = get_crawler(_Spider, {"DOCSCRAWL_QUEUE_MEMORY_REQUESTS": limit, **settings})
     crawler.spider = _Spider()
     return crawler
 
@@ -73,6 +73,31 @@ def test_close_writes_the_requests_in_memory_to_disk_in_order(tmp_path: Path) ->
     urls = [reopened.pop().url for _ in range(25)]
     assert urls == [f"http://docs.example/page-{number}" for number in reversed(range(25))]
     reopened.close()
+
+
+def test_docscrawls_own_jobdir_gets_nothing_written_on_close(tmp_path: Path) -> None:
+    # It is removed when the crawl ends (a cancel has taken the queue into the frontier).
+    path = str(tmp_path / "queue")
+    crawler = _crawler(10, DOCSCRAWL_TEMPORARY_JOBDIR=True)
+    queue = MemoryFirstLifoDiskQueue.from_crawler(crawler, path)
+    for number in range(25):
+        queue.push(Request(f"http://docs.example/page-{number}"))
+    queue.close()
+    reopened = PickleLifoDiskQueue.from_crawler(_crawler(10), path)
+    assert len(reopened) == 15  # what had gone to disk; the 10 newest were not spilled
+    reopened.close()
+
+
+@pytest.mark.parametrize("value", ["abc", "1.5", 1.5, "-1", "1000001", ""])
+def test_an_unusable_limit_is_refused_in_a_sentence_not_taken_as_unserialisable(
+    tmp_path: Path, value: object
+) -> None:
+    with pytest.raises(ValueError, match="DOCSCRAWL_QUEUE_MEMORY_REQUESTS must be a whole number"):
+        memory_limit(_crawler(value).settings)
+    # In the queue it is no ValueError, which Scrapy's scheduler would read as "unserialisable"
+    # and answer by keeping every request in its unbounded memory queue.
+    with pytest.raises(RuntimeError):
+        MemoryFirstLifoDiskQueue.from_crawler(_crawler(value), str(tmp_path / "queue"))
 
 
 def test_a_request_the_disk_queue_refuses_stays_queued(tmp_path: Path) -> None:

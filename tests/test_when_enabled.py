@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -55,12 +56,26 @@ def cookie_site() -> Iterator[tuple[str, list[str]]]:
         thread.join(timeout=10)
 
 
-@pytest.mark.parametrize("enabled", [False, True], ids=["default", "cookies-on"])
-def test_cookies_are_sent_only_when_a_crawl_turns_them_on(tmp_path: Path, enabled: bool) -> None:
+COOKIES = "scrapy.downloadermiddlewares.cookies.CookiesMiddleware"
+
+
+@pytest.mark.parametrize(
+    "enabled, middlewares",
+    [(False, None), (True, None), (True, {COOKIES: None}), (True, {COOKIES: 701})],
+    ids=["default", "cookies-on", "on-but-disabled-by-its-path", "on-and-moved-by-its-path"],
+)
+def test_cookies_are_sent_only_when_a_crawl_turns_them_on(
+    tmp_path: Path, enabled: bool, middlewares: dict | None
+) -> None:
+    settings = ["-s", f"COOKIES_ENABLED={enabled}"]
+    if middlewares is not None:
+        # As in plain Scrapy, the crawl's own entry for Scrapy's middleware is what counts.
+        settings += ["-s", f"DOWNLOADER_MIDDLEWARES={json.dumps(middlewares)}"]
+        enabled = middlewares[COOKIES] is not None
     with cookie_site() as (url, cookies):
         result = subprocess.run(
             [DOCSCRAWL, "--db", str(tmp_path / "store.db"), "crawl", "--url", url, "--quiet",
-             "-s", f"COOKIES_ENABLED={enabled}"],
+             *settings],
             capture_output=True, text=True, env=clean_env(), timeout=120,
         )  # fmt: skip
     assert result.returncode == 0, result.stderr
@@ -119,3 +134,7 @@ def test_an_extension_left_off_runs_when_a_crawl_turns_it_on(
 
     assert listening in crawl_log("-s", f"{setting}=True")
     assert listening not in crawl_log()
+    # Turned on, but disabled by its Scrapy path in the crawl's EXTENSIONS: off, as in Scrapy.
+    own = project_settings().getdict("EXTENSIONS")  # -s replaces the whole dict
+    disabled = json.dumps({**own, when_enabled.STAND_INS_BY_SETTING[setting]: None})
+    assert listening not in crawl_log("-s", f"{setting}=True", "-s", f"EXTENSIONS={disabled}")

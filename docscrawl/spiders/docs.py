@@ -26,6 +26,7 @@ from docscrawl.extraction_pool import ExtractionPool, PreparedPage
 from docscrawl.items import CrawlErrorItem, LedgerRetraction, NotModifiedItem, page_item
 from docscrawl.ledger import classify_failure
 from docscrawl.queue_dir import make_queue_dir, remove_queue_dir
+from docscrawl.request_queue import memory_limit
 from docscrawl.spiders.sitemaps import SitemapsMixin
 from docscrawl.template_fixup import fix_up_pages
 from docscrawl.traps import SoftNotFound, TrapRules, numbered_chain
@@ -114,6 +115,7 @@ class DocsSpider(SitemapsMixin, scrapy.Spider):
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.traps = TrapRules.from_settings(crawler.settings)
         spider.max_sitemap_urls = crawler.settings.getint("DOCSCRAWL_SITEMAP_MAX_URLS")
+        memory_limit(crawler.settings)  # a bad value fails the crawl here, not in the queue
         spider.overrides = site_overrides(crawler.settings)
         spider.extraction = ExtractionPool.from_settings(crawler.settings, spider.overrides)
         crawler.signals.connect(spider._stop_extraction, signal=signals.spider_closed)
