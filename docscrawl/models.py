@@ -25,7 +25,7 @@ from docscrawl import drivers, redact
 logger = logging.getLogger(__name__)
 
 # The schema version this docscrawl writes: its last migration step (MIGRATIONS, below).
-SCHEMA_VERSION = 15
+SCHEMA_VERSION = 16
 
 # Job statuses. ACTIVE ones have (or are about to have) a live process.
 PENDING = "pending"
@@ -587,6 +587,15 @@ def _add_search_index(db: peewee.Database) -> None:
     search_index.create_index(db)
 
 
+def _tune_search_merges(db: peewee.Database) -> None:
+    # SQLite: the FTS5 index merges a level's segments once it holds 64, not a little on every
+    # write (search_index.AUTOMERGE, CRISISMERGE); options in the index's config table, no row
+    # rewritten. Nothing to do on PostgreSQL.
+    from docscrawl import search_index
+
+    search_index.tune_merges(db)
+
+
 def _add_frontier(db: peewee.Database) -> None:
     db.create_tables([FrontierRequest], safe=True)
 
@@ -660,6 +669,7 @@ MIGRATIONS: dict[int, Any] = {
     13: _add_search_index,
     14: _add_audit_index,
     15: _add_fingerprints,
+    16: _tune_search_merges,
 }
 # Steps may skip numbers (work on several steps at once lands in any order); none is reused.
 assert SCHEMA_VERSION == max(MIGRATIONS), "SCHEMA_VERSION must be the last migration step"

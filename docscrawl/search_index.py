@@ -34,6 +34,16 @@ CHUNK = 5_000
 PROGRESS_EVERY = 50_000
 # PostgreSQL's tsvector holds at most 1 MB: the text of a huge section is indexed up to here.
 PG_TEXT_LIMIT = 300_000
+# How the FTS5 index merges its segments. Every statement that writes sections (a crawl's flush)
+# leaves a segment. With FTS5's defaults (automerge 4: each write also does some merging), a
+# flush paid for merges into the index's biggest segments: on a store with 110,000 sections a
+# flush's sections took 4.5 times as long as on one with 50,000 (1.34 s against 0.30 s per
+# 7,000 sections), and more as the store grew. With no incremental merging (automerge 0) and a
+# level's segments merged only once it holds 64 (crisismerge), a flush costs the same on both
+# (0.17 s), and a query reads at most 64 segments a level: no slower on 300,000 sections
+# (BENCHMARKS.md, "The search index's merges").
+AUTOMERGE = 0
+CRISISMERGE = 64
 
 # The build's progress goes to backfill.progress_reporter (the CLI: stderr) and the log.
 
@@ -75,6 +85,7 @@ def _create_sqlite(db: peewee.Database) -> int:
         f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5({SQLITE_COLUMNS}, "
         "content='page_section', content_rowid='id', tokenize='unicode61 remove_diacritics 2')"
     )
+    tune_merges(db)
     new = ", ".join(f"new.{column}" for column in SQLITE_COLUMNS.split(", "))
     old = ", ".join(f"old.{column}" for column in SQLITE_COLUMNS.split(", "))
     insert = f"INSERT INTO {FTS_TABLE} (rowid, {SQLITE_COLUMNS}) VALUES (new.id, {new});"
@@ -94,6 +105,15 @@ def _create_sqlite(db: peewee.Database) -> int:
         "FROM page_section WHERE id > ? AND id <= ?",
         already=db.execute_sql(f"SELECT count(*) FROM {FTS_TABLE}_docsize").fetchone()[0],
     )
+
+
+def tune_merges(db: peewee.Database) -> None:
+    """Set how the FTS5 index merges (AUTOMERGE, CRISISMERGE), in the index's config table."""
+    if is_sqlite(db):
+        for option, value in (("automerge", AUTOMERGE), ("crisismerge", CRISISMERGE)):
+            db.execute_sql(
+                f"INSERT INTO {FTS_TABLE} ({FTS_TABLE}, rank) VALUES ('{option}', {value})"
+            )
 
 
 def _create_postgres(db: peewee.Database) -> int:

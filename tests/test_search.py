@@ -246,6 +246,35 @@ def test_a_schema_11_store_gets_the_index_without_losing_rows(
     assert urls(search.search("zyzzyva")) == ["http://h/new.html"]
 
 
+def _merge_options() -> dict[str, int]:
+    rows = models.database.obj.execute_sql(
+        f"SELECT k, v FROM {search_index.FTS_TABLE}_config WHERE k IN ('automerge', 'crisismerge')"
+    ).fetchall()
+    return {key: int(value) for key, value in rows}
+
+
+TUNED = {"automerge": 0, "crisismerge": 64}
+
+
+def test_the_sqlite_index_merges_only_full_levels(writer: Writer, location: str) -> None:
+    if not search_index.is_sqlite(models.database.obj):
+        pytest.skip("an FTS5 option: SQLite only")
+    assert _merge_options() == TUNED  # a new store's index
+    writer.write(writer.job("Acme"), CORPUS)
+    # A schema-15 store (FTS5's defaults) gets them by migration, every row kept.
+    models.database.obj.execute_sql(
+        f"DELETE FROM {search_index.FTS_TABLE}_config WHERE k IN ('automerge', 'crisismerge')"
+    )
+    models.StoreMeta.update(value="15").where(models.StoreMeta.key == "schema_version").execute()
+    before, sections = counts(), index_rows()
+    models.database.close()
+    models.open_store(location)
+    assert models.schema_version() == models.SCHEMA_VERSION
+    assert _merge_options() == TUNED
+    assert counts() == before and index_rows() == sections
+    assert urls(search.search("frobnicate"))  # the index still answers
+
+
 def test_the_cli_reports_the_indexing_on_stderr(cli: Cli, store: Store, site: str) -> None:
     result = cli("crawl", "--url", site, "--client", "Sample", "--quiet")
     assert result.returncode == 0, result.stderr
