@@ -73,9 +73,10 @@ class ImportWithout:  # the meta path finder protocol
     def install(self) -> None:
         """Take effect on the importer's coming import (a no-op once it is imported)."""
         with _lock:
-            if self.importer not in sys.modules and self not in sys.meta_path:
+            if self.importer not in sys.modules:
                 self.used = False
-                sys.meta_path.insert(0, self)
+                if self not in sys.meta_path:
+                    sys.meta_path.insert(0, self)
 
     def remove(self) -> None:
         with _lock:

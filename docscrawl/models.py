@@ -862,7 +862,14 @@ def _take_write_lock(db: peewee.Database) -> None:
 
 
 def _ensure_schema(db: peewee.Database) -> None:
-    with db.atomic():
+    sqlite = drivers.is_sqlite(db)
+    if sqlite and StoreMeta.table_exists() and _recorded_version() == SCHEMA_VERSION:
+        return  # the common case: no write, so no wait for a crawl's write lock
+    # SQLite: BEGIN IMMEDIATE waits (the busy timeout) for another writer; a deferred
+    # transaction that reads the version first would fail at once with "database is locked"
+    # when it came to migrate. The version is read again inside: another process may have
+    # migrated meanwhile.
+    with db.atomic("IMMEDIATE") if sqlite else db.atomic():
         # Crawls started together on an empty PostgreSQL database would race to create the
         # tables (and the schema_version row); the first creates, the others then see them.
         _take_write_lock(db)
@@ -976,9 +983,9 @@ def insert_rows(
         cursor = db.cursor()
         if drivers.is_sqlite(db):
             # As few statements as SQLite takes, not executemany: each statement is a
-            # savepoint, at which FTS5 writes out a segment of what it holds, and every 16th
-            # segment is merged (crisismerge): on a store with 140,000 sections indexed, 0.8 s
-            # each. A row a statement made that 8 s a page; a flush's sections now take one.
+            # savepoint, at which FTS5 writes out a segment of what it holds, and segments are
+            # merged as they pile up (search_index.AUTOMERGE, CRISISMERGE). A row a statement
+            # made that 8 s a page on a big store; a flush's sections now take one.
             per = max(1, _SQLITE_VARIABLES // len(fields))
             one = "(" + ", ".join("?" * len(fields)) + ")"
             for start in range(0, len(values), per):

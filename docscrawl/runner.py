@@ -6,7 +6,7 @@ import functools
 import os
 from typing import Any
 
-from scrapy.settings import Settings
+from scrapy.settings import BaseSettings, Settings
 
 from docscrawl import job_state, models
 
@@ -56,6 +56,13 @@ ENVIRONMENT_ONLY = {
 }
 # Set by docscrawl itself, never by a user.
 INTERNAL = {"DOCSCRAWL_DB", "DOCSCRAWL_TEMPORARY_JOBDIR"}
+# Component dicts docscrawl's own components are in (settings.py).
+COMPONENT_SETTINGS = {
+    "DOWNLOADER_MIDDLEWARES",
+    "EXTENSIONS",
+    "ITEM_PIPELINES",
+    "SPIDER_MIDDLEWARES",
+}
 
 
 def check_settings(overrides: dict[str, str]) -> None:
@@ -67,6 +74,11 @@ def check_settings(overrides: dict[str, str]) -> None:
     a docscrawl setting is a typo: it would silently change nothing.
     """
     defaults = project_settings()
+    for key, value in overrides.items():
+        try:
+            project_settings({key: value})
+        except (TypeError, ValueError, AttributeError):  # EXTENSIONS=[1]: not a dict's items
+            raise ValueError(f"{key}={value} is not valid: Scrapy cannot read it") from None
     settings = project_settings(overrides)
     from docscrawl.extraction import site_overrides
 
@@ -90,8 +102,8 @@ def check_settings(overrides: dict[str, str]) -> None:
                     raise ValueError
             elif isinstance(default, int):
                 number = int(value)
-            elif isinstance(default, dict):
-                settings.getdict(key)
+            elif isinstance(default, dict | BaseSettings):
+                given = settings.getdict(key)
             elif isinstance(default, list | tuple):
                 settings.getlist(key)
         except (TypeError, ValueError):
@@ -99,6 +111,8 @@ def check_settings(overrides: dict[str, str]) -> None:
                 type(default), f"a {type(default).__name__}"
             )
             raise ValueError(f"{key}={value} is not valid: {key} takes {kind}") from None
+        if key in COMPONENT_SETTINGS:
+            _keeps_docscrawls_components(key, defaults.getdict(key), given)
         if number is None:
             continue
         if key in AT_LEAST_ONE and number < 1:
@@ -113,6 +127,19 @@ def check_settings(overrides: dict[str, str]) -> None:
             raise ValueError(f"{key}={value} is not valid: {key} must be at most {AT_MOST[key]}")
         if key in FROM_ZERO_SHARES and number > 1:
             raise ValueError(f"{key}={value} is not valid: {key} must be from 0 to 1")
+
+
+def _keeps_docscrawls_components(key: str, own: dict, given: dict) -> None:
+    """A -s component dict replaces docscrawl's own, as `scrapy crawl -s` does: refuse one
+    that leaves out a docscrawl component (the pipeline, the job's lifecycle, the cancel...),
+    which would lose pages or leave the job's state wrong."""
+    missing = [path for path in own if path.startswith("docscrawl.") and path not in given]
+    if missing:
+        keep = ", ".join(f'"{path}": {own[path]}' for path in missing)
+        raise ValueError(
+            f"{key} replaces docscrawl's own {key} and leaves out {', '.join(missing)}: "
+            f"add yours to them (with {keep})"
+        )
 
 
 def run_foreground_crawl(

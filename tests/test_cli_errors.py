@@ -154,6 +154,13 @@ def test_read_only_store(tmp_path: Path, site: str) -> None:
     [
         ("CONCURRENT_REQUESTS=abc", "takes a whole number"),
         ("ROBOTSTXT_OBEY=maybe", "true or false"),
+        ("EXTENSIONS=[1]", "Scrapy cannot read it"),
+        # -s replaces the whole dict, as with `scrapy crawl -s`: docscrawl's own must stay.
+        (
+            'EXTENSIONS={"scrapy.extensions.telnet.TelnetConsole": null}',
+            "leaves out docscrawl.extensions.JobLifecycle",
+        ),
+        ("ITEM_PIPELINES={}", "leaves out docscrawl.pipelines.PageStorePipeline"),
     ],
 )
 def test_setting_of_the_wrong_type_is_a_usage_error(cli: Cli, store: Store, setting, says):

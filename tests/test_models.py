@@ -130,3 +130,38 @@ def test_version_1_store_is_migrated_without_losing_data(tmp_path: Path) -> None
     kinds = dict(models.CrawlError.select(models.CrawlError.url, models.CrawlError.kind).tuples())
     assert kinds == {"http://h/404": "http_status", "http://h/down": "network"}
     db.close()
+
+
+def test_a_migration_waits_for_another_writer_instead_of_failing(tmp_path: Path) -> None:
+    """An older store held by a writer (a crawl's flush): opening it waits, then migrates."""
+    import subprocess
+    import threading
+
+    from conftest import DOCSCRAWL
+    from support import clean_env
+
+    path = tmp_path / "s.db"
+    models.open_store(str(path))
+    models.StoreMeta.update(value=str(models.SCHEMA_VERSION - 1)).where(
+        models.StoreMeta.key == "schema_version"
+    ).execute()
+    models.database.close()
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("BEGIN IMMEDIATE")
+    holder.execute("UPDATE store_meta SET value = value WHERE key = 'schema_version'")
+    released = threading.Timer(2.0, lambda: holder.execute("COMMIT"))
+    released.start()
+    try:
+        result = subprocess.run(
+            [DOCSCRAWL, "--db", str(path), "list"],
+            capture_output=True, text=True, env=clean_env(), timeout=60,
+        )  # fmt: skip
+    finally:
+        released.join()
+        holder.close()
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(path) as conn:
+        (version,) = conn.execute(
+            "SELECT value FROM store_meta WHERE key = 'schema_version'"
+        ).fetchone()
+    assert version == str(models.SCHEMA_VERSION)

@@ -70,7 +70,8 @@ def test_cookies_are_sent_only_when_a_crawl_turns_them_on(
     settings = ["-s", f"COOKIES_ENABLED={enabled}"]
     if middlewares is not None:
         # As in plain Scrapy, the crawl's own entry for Scrapy's middleware is what counts.
-        settings += ["-s", f"DOWNLOADER_MIDDLEWARES={json.dumps(middlewares)}"]
+        own = project_settings().getdict("DOWNLOADER_MIDDLEWARES")  # -s replaces the whole dict
+        settings += ["-s", f"DOWNLOADER_MIDDLEWARES={json.dumps({**own, **middlewares})}"]
         enabled = middlewares[COOKIES] is not None
     with cookie_site() as (url, cookies):
         result = subprocess.run(
