@@ -36,6 +36,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 MEMORY_REQUESTS_SETTING = "DOCSCRAWL_QUEUE_MEMORY_REQUESTS"
+DEFAULT_MEMORY_REQUESTS = 2000  # docscrawl/settings.py's
 MAX_MEMORY_REQUESTS = 1_000_000  # docscrawl.runner.AT_MOST says so to the CLI too
 
 
@@ -47,6 +48,8 @@ def memory_limit(settings: Any) -> int:
     serialised", which it answers by keeping every request in its unbounded memory queue.
     """
     raw = settings.get(MEMORY_REQUESTS_SETTING)
+    if raw is None:  # settings without docscrawl's (a bare get_crawler): its default
+        return DEFAULT_MEMORY_REQUESTS
     try:
         value = int(raw)
     except (TypeError, ValueError):

@@ -140,3 +140,12 @@ def test_a_crawl_spilling_every_request_stores_the_same_pages(tmp_path: Path, si
     assert len(default) > 100
     assert _stored_urls(stores["spill"]) == default
     assert _stored_urls(stores["disk"]) == default
+
+
+def test_the_default_is_the_projects_setting() -> None:
+    from docscrawl.request_queue import DEFAULT_MEMORY_REQUESTS
+    from docscrawl.runner import project_settings
+
+    settings = project_settings()
+    assert settings.getint("DOCSCRAWL_QUEUE_MEMORY_REQUESTS") == DEFAULT_MEMORY_REQUESTS
+    assert memory_limit(get_crawler(_Spider).settings) == DEFAULT_MEMORY_REQUESTS  # not set
