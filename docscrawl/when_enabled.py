@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.misc import build_from_crawler, load_object
+from scrapy.utils.python import global_object_name
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -39,11 +40,10 @@ class _WhenEnabled:
     @classmethod
     def _named_by_the_crawl(cls, crawler: Crawler) -> bool:
         # Keys are import paths or the classes themselves (Scrapy takes both).
-        for key in crawler.settings.getdict(cls.components):
-            path = key if isinstance(key, str) else f"{key.__module__}.{key.__qualname__}"
-            if path == cls.component:
-                return True
-        return False
+        return any(
+            (key if isinstance(key, str) else global_object_name(key)) == cls.component
+            for key in crawler.settings.getdict(cls.components)
+        )
 
 
 class CookiesMiddleware(_WhenEnabled):

@@ -135,7 +135,6 @@ def test_version_1_store_is_migrated_without_losing_data(tmp_path: Path) -> None
 def test_a_migration_waits_for_another_writer_instead_of_failing(tmp_path: Path) -> None:
     """An older store held by a writer (a crawl's flush): opening it waits, then migrates."""
     import subprocess
-    import threading
 
     from conftest import DOCSCRAWL
     from support import clean_env
@@ -146,20 +145,25 @@ def test_a_migration_waits_for_another_writer_instead_of_failing(tmp_path: Path)
         models.StoreMeta.key == "schema_version"
     ).execute()
     models.database.close()
-    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     holder.execute("UPDATE store_meta SET value = value WHERE key = 'schema_version'")
-    released = threading.Timer(2.0, lambda: holder.execute("COMMIT"))
-    released.start()
+    proc = subprocess.Popen(
+        [DOCSCRAWL, "--db", str(path), "list"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=clean_env(),
+    )  # fmt: skip
     try:
-        result = subprocess.run(
-            [DOCSCRAWL, "--db", str(path), "list"],
-            capture_output=True, text=True, env=clean_env(), timeout=60,
-        )  # fmt: skip
+        # Still waiting while the lock is held (without the wait it failed in 0.2 s).
+        with pytest.raises(subprocess.TimeoutExpired):
+            proc.wait(timeout=1.5)
+        holder.execute("COMMIT")
+        _, stderr = proc.communicate(timeout=60)
     finally:
-        released.join()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
         holder.close()
-    assert result.returncode == 0, result.stderr
+    assert proc.returncode == 0, stderr
     with sqlite3.connect(path) as conn:
         (version,) = conn.execute(
             "SELECT value FROM store_meta WHERE key = 'schema_version'"

@@ -47,8 +47,9 @@ def imported(tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess, s
     return result, set(result.stderr.splitlines())
 
 
-def heavy(modules: set[str]) -> list[str]:
-    return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in HEAVY))
+def heavy(modules: set[str], names: tuple[str, ...] = HEAVY) -> list[str]:
+    """The modules that are one of names or inside one of them."""
+    return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in names))
 
 
 @pytest.mark.parametrize(
@@ -82,15 +83,11 @@ def test_a_lazily_loaded_command_still_runs_and_fails_cleanly(tmp_path: Path) ->
 IDLE_IMPORTS = ("pydantic", "pydantic_core", "aiohttp", "tldextract", "requests", "twisted.conch")
 
 
-def idle_imports(modules: set[str]) -> list[str]:
-    return sorted(m for m in modules if any(m == h or m.startswith(h + ".") for h in IDLE_IMPORTS))
-
-
 def test_a_crawl_imports_no_component_it_leaves_off(tmp_path: Path, site: str) -> None:
     result, modules = imported(tmp_path, "crawl", "--url", site, "--quiet")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "scrapy.core.engine" in modules and "itemadapter" in modules  # it did crawl
-    assert idle_imports(modules) == []
+    assert heavy(modules, IDLE_IMPORTS) == []
 
 
 # The crawl as Scrapyd starts it (`scrapy crawl` in the project), printing its modules at exit.
@@ -121,7 +118,7 @@ def test_a_crawl_started_as_scrapyd_does_imports_no_component_it_leaves_off(
     modules = set(result.stderr.splitlines())
     assert result.returncode == 0, result.stderr[-2000:]
     assert "scrapy.core.engine" in modules and "itemadapter" in modules
-    assert idle_imports(modules) == []
+    assert heavy(modules, IDLE_IMPORTS) == []
 
 
 def test_pydantic_still_imports_everywhere_else() -> None:
