@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from typing import Any
 
+import peewee
 from itemadapter import ItemAdapter
 from scrapy import signals
 from scrapy.crawler import Crawler
@@ -152,7 +154,7 @@ class PageStorePipeline:
             sightings = []
             versions = []
             if pages:
-                known = self._unchanged_fingerprints(before, pages)
+                known, sections_stand = self._unchanged(before, pages)
                 for url, ready in prepared.items():
                     known.setdefault(url, ready.simhash)  # computed by the worker: the same
                 rows = [
@@ -166,11 +168,13 @@ class PageStorePipeline:
                 )  # fmt: skip
                 after = self._stored(list(pages))
                 self._keep_fingerprints(before, after, rows)
-                # The page's sections, split from the Markdown just stored, replace its old ones.
+                # The page's sections, split from the Markdown just stored, replace its old ones,
+                # unless they were split from this very title, Markdown and headings.
                 unsplit = models.write_sections(
                     [
                         (after[url][0], url, row["title"], row["markdown"], row["headings"])
                         for url, row in pages.items()
+                        if url not in sections_stand
                     ],
                     split={after[url][0]: ready.sections for url, ready in prepared.items()},
                 )
@@ -227,25 +231,46 @@ class PageStorePipeline:
         self.crawler.stats.set_value("docscrawl/stored_pages", self.stored_pages)
         logger.debug("Stored %d pages and %d errors", len(sightings), len(errors))
 
-    def _unchanged_fingerprints(
+    def _unchanged(
         self, before: dict[str, tuple[int, str]], pages: dict[str, dict[str, Any]]
-    ) -> dict[str, int]:
-        """url -> stored fingerprint of the pages whose text is the one stored (most pages of a
-        recrawl): theirs is not computed again."""
-        Page = models.Page
+    ) -> tuple[dict[str, int], set[str]]:
+        """Of the pages whose text is the one stored (most pages of a recrawl): url -> stored
+        fingerprint (not computed again), and the urls whose stored sections stand.
+
+        A page's sections follow from its title, Markdown and headings (its URL is its key), so
+        a page that has sections and comes back with the same three keeps them: no delete and
+        insert of every section, each of which the search index would take out and put back.
+        (The text alone is not enough: a link's target changes the Markdown, not the text.)
+        """
+        Page, PageSection = models.Page, models.PageSection
         same = {
             before[url][0]: url
             for url, row in pages.items()
             if url in before and before[url][1] == row["content_hash"]
         }
         known: dict[str, int] = {}
+        sections_stand: set[str] = set()
+        has_sections = peewee.fn.EXISTS(
+            PageSection.select(peewee.SQL("1")).where(PageSection.page == Page.id)
+        )
         ids = list(same)
         for start in range(0, len(ids), 500):
-            query = Page.select(Page.id, Page.simhash).where(
-                (Page.id << ids[start : start + 500]) & Page.simhash.is_null(False)
-            )
-            known.update((same[page_id], value) for page_id, value in query.tuples())
-        return known
+            query = Page.select(
+                Page.id, Page.simhash, Page.title, Page.markdown, Page.headings, has_sections
+            ).where(Page.id << ids[start : start + 500])
+            for page_id, simhash, title, markdown, headings, sectioned in query.tuples():
+                url = same[page_id]
+                if simhash is not None:
+                    known[url] = simhash
+                row = pages[url]
+                if (
+                    sectioned
+                    and title == row["title"]
+                    and (markdown or "") == (row["markdown"] or "")
+                    and headings == _as_stored(row["headings"])
+                ):
+                    sections_stand.add(url)
+        return known, sections_stand
 
     def _keep_fingerprints(
         self,
@@ -303,3 +328,8 @@ class PageStorePipeline:
             )
             found.update((url, (page_id, digest)) for url, page_id, digest in query.tuples())
         return found
+
+
+def _as_stored(headings: Any) -> Any:
+    """Headings as the store gives them back (JSON's lists and dicts)."""
+    return json.loads(models.Page.headings.db_value(headings or []))

@@ -153,6 +153,67 @@ def test_a_page_is_stored_with_its_sections_and_a_recrawl_replaces_them(pipeline
     assert models.PageSection.select().count() == 2
 
 
+def section_ids(url: str) -> list[int]:
+    Section = models.PageSection
+    query = Section.select(Section.id).join(models.Page).where(models.Page.url == url)
+    return sorted(section_id for (section_id,) in query.tuples())
+
+
+def recrawl(pipe, job_id: int, *items: PageItem) -> None:
+    pipe.job_id = models.Job.create(client=models.Job.get_by_id(job_id).client, url="http://h/").id
+    for item in items:
+        pipe.process_item(item)
+    pipe.flush()
+
+
+def test_an_unchanged_recrawl_keeps_the_sections_and_a_changed_title_or_heading_replaces_them(
+    pipeline,
+) -> None:
+    from control.search import search
+
+    pipe, job_id = pipeline
+    pipe.process_item(page(1))
+    pipe.process_item(page(2))
+    pipe.flush()
+    url = "http://h/p1.html"
+    kept = section_ids(url)
+    Section = models.PageSection
+    # A mark on the stored section: a section deleted and written again loses it.
+    Section.update(markdown="# Page 1 (marked)").where(Section.id << kept).execute()
+    recrawl(pipe, job_id, page(1), page(2))
+    assert [s.markdown for s in Section.select().where(Section.id << kept)] == ["# Page 1 (marked)"]
+    assert [hit.url for hit in search('"Page 1"')] == [url]  # still in the search index
+
+    retitled = page(1)
+    retitled["title"] = "Page one"  # the same text: the same content hash
+    recrawl(pipe, job_id, retitled)
+    assert [s.markdown for s in Section.select().where(Section.id << section_ids(url))] == [
+        "# Page 1"
+    ]
+    assert [s.lvl0 for s in Section.select().where(Section.id << section_ids(url))] == ["Page one"]
+
+    moved = page(2)
+    moved["headings"] = [{"level": 1, "text": "Page 2", "anchor": "moved"}]
+    recrawl(pipe, job_id, moved)
+    assert sections("http://h/p2.html") == [(0, "Page 2", None, "http://h/p2.html#moved")]
+
+
+def test_a_page_stored_without_sections_gets_them_on_an_unchanged_recrawl(
+    pipeline, monkeypatch
+) -> None:
+    from docscrawl.extraction import sections as sections_module
+
+    pipe, job_id = pipeline
+    split = sections_module.split_sections
+    monkeypatch.setattr(sections_module, "split_sections", lambda *a: 1 / 0)
+    pipe.process_item(page(1))
+    pipe.flush()
+    assert models.PageSection.select().count() == 0
+    monkeypatch.setattr(sections_module, "split_sections", split)
+    recrawl(pipe, job_id, page(1))
+    assert sections("http://h/p1.html") == [(0, "Page 1", None, "http://h/p1.html#top")]
+
+
 def test_a_page_that_cannot_be_split_is_stored_without_sections(pipeline, monkeypatch) -> None:
     from docscrawl.extraction import sections as sections_module
 
