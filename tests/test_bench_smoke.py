@@ -173,3 +173,22 @@ def test_tiny_api_load_run(capsys: pytest.CaptureFixture[str]) -> None:
     for phase in ("idle", "load", "idle-after"):
         assert f"\n| {phase} | " in out
     assert "- load/idle: requests/s " in out
+
+
+def test_crawl_into_store_compares_a_big_store_with_an_empty_one(tmp_path: Path, capsys) -> None:
+    from bench import crawl_into_store
+
+    synthetic_site.generate(tmp_path / "site", BASE, PAGES)
+    big = tmp_path / "big.db"
+    runs = tmp_path / "runs.json"
+    argv = ["--big", str(big), "--site-dir", str(tmp_path / "site"), "--start", "docs/",
+            "--rounds", "1", "--modes", "new,refetch", "--server", "python",
+            "--json", str(runs)]  # fmt: skip
+    assert crawl_into_store.main(argv) == 0
+    done = json.loads(runs.read_text())
+    assert [(run["mode"], run["side"]) for run in done] == [
+        ("new", "empty"), ("new", "big"), ("refetch", "empty"), ("refetch", "big"),
+    ]  # fmt: skip
+    assert {run["pages"] for run in done} == {PAGES}  # every page, on both sides
+    table = capsys.readouterr().out
+    assert re.search(r"\| new \| big \| [\d.]+ \([\d.-]+\) \| [\d.]+x", table)
