@@ -81,10 +81,13 @@ def test_a_recrawl_replaces_the_sections(cli: Cli, store: Store, site: str) -> N
     assert count == len(first) > 0
     # Change what the store holds, as if the pages had been edited since.
     store.rows("UPDATE page_section SET text = 'stale', markdown = 'stale'")
+    store.rows("UPDATE page SET markdown = 'stale'")
     # Answered 304 Not Modified: the pages keep their content, and their sections with it.
     assert cli("crawl", "--url", url, "--quiet").returncode == 0
     assert store.value("SELECT COUNT(*) FROM page_section WHERE text = 'stale'") == count
-    # Fetched again: each page's sections are replaced by those of its Markdown.
+    # Fetched again: each page's Markdown is not the stored one, so its sections are replaced
+    # by those of its Markdown. (A page whose Markdown, title and headings are the stored ones
+    # keeps its sections: tests/test_pipeline.py.)
     fresh = ("-s", "DOCSCRAWL_CONDITIONAL_REQUESTS=False")
     assert cli("crawl", "--url", url, *fresh, "--quiet").returncode == 0
     assert store.value("SELECT COUNT(*) FROM page_section") == count

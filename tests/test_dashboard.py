@@ -864,6 +864,11 @@ def test_a_browser_sees_scheduled_runs_arrive_and_reads_the_change_report(
     def text(css: str) -> str:
         return wait.until(lambda d: [d.find_element(By.CSS_SELECTOR, css).text])[0]
 
+    def click(css: str) -> None:
+        # The live regions are redrawn while the page is open: find and click again when the
+        # element found was replaced in between.
+        wait.until(lambda d: d.find_element(By.CSS_SELECTOR, css).click() or True)
+
     root = tmp_path / "planted"
     root.mkdir()
     with serve_directory(root) as url:
@@ -890,12 +895,12 @@ def test_a_browser_sees_scheduled_runs_arrive_and_reads_the_change_report(
         save_screenshot(driver, tmp_path, "schedule.png")
 
     # The newest run's job: its report, and from it the page's diff.
-    driver.find_element(By.CSS_SELECTOR, "#schedule-runs tr[data-run] td:nth-child(3) a").click()
+    click("#schedule-runs tr[data-run] td:nth-child(3) a")
     wait.until(lambda d: d.current_url == f"{server.url}/jobs/{job_id}")
     assert text("#job-report h2").startswith(f"Changes since job {first_job}")
     assert text("#report-ignored li").endswith("(noise: last-updated line) · its diff")
     save_screenshot(driver, tmp_path, "change-report.png")
-    driver.find_element(By.CSS_SELECTOR, "#report-changed a.page-diff-link").click()
+    click("#report-changed a.page-diff-link")
     wait.until(lambda d: "/history?" in d.current_url)
     removed = text("#page-diff .del")
     assert "thing==1.0" in removed and "<script>alert(1)</script>" in removed.replace("\\", "")
@@ -908,7 +913,7 @@ def test_a_browser_sees_scheduled_runs_arrive_and_reads_the_change_report(
     assert text(f'{row} [data-field="last_run"] a') == f"job {job_id}"
     save_screenshot(driver, tmp_path, "schedules.png")
     driver.get(f"{server.url}/schedules/{added['id']}")
-    driver.find_element(By.CSS_SELECTOR, '#schedule-actions [data-action="remove"]').click()
+    click('#schedule-actions [data-action="remove"]')
     alert = wait.until(expected.alert_is_present())
     assert alert.text.startswith(f"Remove schedule {added['id']}?")
     alert.accept()

@@ -11,6 +11,10 @@ the Markdown with its syntax taken out (the rendering render.py produces: ATX he
 code, lists, block quotes, pipe tables, links, emphasis, escapes).
 
 Pure functions over strings: no Scrapy, no lxml, no store.
+
+A recrawled page whose URL, title, Markdown and headings are the stored ones keeps its stored
+sections (pipelines.py: they are not cut again). So a change to how sections are cut here must
+come with a store migration that cuts every page's sections again (models.MIGRATIONS).
 """
 
 from __future__ import annotations
