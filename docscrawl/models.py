@@ -634,19 +634,43 @@ def _add_audit_and_sections(db: peewee.Database) -> None:
     # their sections are split from the Markdown the store holds.
     db.execute_sql("ALTER TABLE page ADD COLUMN extraction_audit TEXT NOT NULL DEFAULT '{}'")
     db.create_tables([PageSection], safe=True)
-    last = 0
-    while True:
+    resplit_sections(db)
+
+
+# Pages re-split per statement by resplit_sections, and how often it reports its progress.
+RESPLIT_CHUNK = 200
+RESPLIT_PROGRESS_EVERY = 20_000
+
+
+def resplit_sections(db: peewee.Database) -> int:
+    """Cut every stored page's sections again from its stored title, Markdown and headings, in
+    the caller's transaction; returns how many pages it went through.
+
+    A recrawl keeps the sections of a page that comes back unchanged (pipelines.py), so this is
+    how a change to how sections are cut (docscrawl/extraction/sections.py) reaches the pages
+    already stored: the change comes with a migration step that calls it.
+    """
+    from docscrawl.backfill import in_id_ranges, report_progress
+
+    total, low, high = db.execute_sql("SELECT count(*), min(id), max(id) FROM page").fetchone()
+    if not total:
+        return 0
+    logger.info("Splitting %d pages into sections", total)
+
+    def split_range(after: int, up_to: int) -> int:
         chunk = list(
             Page.select(Page.id, Page.url, Page.title, Page.markdown, Page.headings)
-            .where(Page.id > last)
-            .order_by(Page.id)
-            .limit(200)
+            .where((Page.id > after) & (Page.id <= up_to))
             .tuples()
         )
-        if not chunk:
-            return
         write_sections(chunk)
-        last = chunk[-1][0]
+        return len(chunk)
+
+    def report(done: int) -> None:
+        logger.info("Splitting pages into sections: %d of %d pages", done, total)
+        report_progress("Splitting pages into sections", done, total, "pages")
+
+    return in_id_ranges(low, high, RESPLIT_CHUNK, RESPLIT_PROGRESS_EVERY, split_range, report)
 
 
 def _add_events_and_samples(db: peewee.Database) -> None:

@@ -214,6 +214,46 @@ def test_a_page_stored_without_sections_gets_them_on_an_unchanged_recrawl(
     assert sections("http://h/p1.html") == [(0, "Page 1", None, "http://h/p1.html#top")]
 
 
+def test_resplit_sections_cuts_every_stored_page_again_with_the_splitter_of_now(
+    pipeline, monkeypatch
+) -> None:
+    """What a migration step does when the splitter changes: an unchanged recrawl would keep
+    the older splitter's sections."""
+    from control.search import search
+    from docscrawl import backfill
+    from docscrawl.extraction import sections as sections_module
+
+    pipe, job_id = pipeline
+    split = sections_module.split_sections
+
+    def older_splitter(url, title, markdown, headings):
+        cut = split(url, title, markdown, headings)
+        for section in cut:
+            section.anchor_url = url + "#older"
+            section.text = "older splitter"
+        return cut
+
+    monkeypatch.setattr(sections_module, "split_sections", older_splitter)
+    for n in range(1, 6):
+        pipe.process_item(page(n))
+    pipe.flush()
+    monkeypatch.setattr(sections_module, "split_sections", split)
+    recrawl(pipe, job_id, page(1))
+    assert sections("http://h/p1.html")[0][3] == "http://h/p1.html#older"  # kept, as designed
+
+    progress = []
+    monkeypatch.setattr(backfill, "progress_reporter", lambda *report: progress.append(report))
+    monkeypatch.setattr(models, "RESPLIT_CHUNK", 2)  # several id ranges
+    with models.database.atomic():
+        assert models.resplit_sections(models.database) == 5
+    assert progress[-1] == ("Splitting pages into sections", 5, 5, "pages")
+    assert sections("http://h/p1.html") == [(0, "Page 1", None, "http://h/p1.html#top")]
+    Section = models.PageSection
+    assert not Section.select().where(Section.text == "older splitter").exists()
+    assert search('"older splitter"') == []  # the search index followed
+    assert {hit.url for hit in search("Page")} == {f"http://h/p{n}.html" for n in range(1, 6)}
+
+
 def test_a_page_that_cannot_be_split_is_stored_without_sections(pipeline, monkeypatch) -> None:
     from docscrawl.extraction import sections as sections_module
 

@@ -161,3 +161,51 @@ def test_sections_of_a_real_page_cover_its_markdown_and_its_text() -> None:
         "more",
         "setup-1",
     ]
+
+
+# A fixed corpus with every construct the splitter and markdown_to_text know. The digest of
+# their output on it changes when they do: the stored sections of unchanged pages would then be
+# the older splitter's, since a recrawl keeps them (pipelines.py).
+SPLITTER_CORPUS = [
+    (
+        "https://docs.example/guide/",
+        "Guide - Widget",
+        "Preface with a [link](../x/) and `code`.\n\n# Install\n\nGet the *package* "
+        "**now** ~~or not~~.\n\n## From PyPI\n\n```sh\n# not a heading\npip install w\n```\n\n"
+        "### Deep ###\n\n> quoted\n> > twice\n\n- one\n- two\n  1. nested\n\n#### Skip\n\n"
+        "| a | b |\n|:--|--:|\n| 1 | 2 |\n\n***\n\n## Same\n\nx \\* y <br> z\n\n## Same\n\n"
+        "![img](i.png) <https://a.example/>\n\n~~~\nfence\n~~~\n\n#\n\n###### Six é ü\n\nend\n",
+        [
+            {"level": 1, "text": "Install", "anchor": "install"},
+            {"level": 2, "text": "From PyPI", "anchor": "from-pypi"},
+            {"level": 3, "text": "Deep", "anchor": None},
+            {"level": 4, "text": "Skip", "anchor": "skip me/?"},
+            {"level": 2, "text": "Same", "anchor": "same"},
+            {"level": 2, "text": "Same", "anchor": "same-1"},
+            {"level": 6, "text": "Six é ü", "anchor": "six-é-ü"},
+        ],
+    ),
+    ("https://docs.example/empty", None, "", []),
+    ("https://docs.example/flat", "", "Just text,\nno headings.\n", []),
+]
+# sha256 of the splitter's output on SPLITTER_CORPUS. When a change to sections.py changes it:
+# add a migration step that calls models.resplit_sections (so that stored pages are cut again),
+# then put the new digest here.
+SPLITTER_DIGEST = "0a067ba0b5193b62e9ffafdde99fa90ac3d898832b53b1af779b7f461a5fad05"
+
+
+def test_a_change_to_the_splitter_comes_with_a_migration_that_cuts_stored_pages_again() -> None:
+    import dataclasses
+    import hashlib
+    import json
+
+    output = [
+        [dataclasses.asdict(s) for s in split_sections(url, title, markdown, headings)]
+        for url, title, markdown, headings in SPLITTER_CORPUS
+    ]
+    digest = hashlib.sha256(json.dumps(output, sort_keys=True).encode()).hexdigest()
+    assert digest == SPLITTER_DIGEST, (
+        "The splitter's output changed: stored pages keep their sections on an unchanged "
+        "recrawl, so add a migration step calling models.resplit_sections, then update "
+        f"SPLITTER_DIGEST to {digest!r}."
+    )

@@ -13,8 +13,10 @@ code, lists, block quotes, pipe tables, links, emphasis, escapes).
 Pure functions over strings: no Scrapy, no lxml, no store.
 
 A recrawled page whose URL, title, Markdown and headings are the stored ones keeps its stored
-sections (pipelines.py: they are not cut again). So a change to how sections are cut here must
-come with a store migration that cuts every page's sections again (models.MIGRATIONS).
+sections (pipelines.py: they are not cut again). So a change to what these functions return
+must come with a store migration step (models.MIGRATIONS) that calls models.resplit_sections;
+tests/test_sections.py holds a digest of their output on a fixed corpus, which fails until
+both are done.
 """
 
 from __future__ import annotations
