@@ -65,7 +65,15 @@ def child(args: argparse.Namespace) -> None:
     crawler = get_crawler(settings_dict={"DOCSCRAWL_DB": location})
     crawler.stats.open_spider()
     crawler.spider = SimpleNamespace(job_id=job.id)
-    pipeline = PageStorePipeline(crawler, location, BATCH_SIZE, 3600.0)
+    from docscrawl import settings as defaults
+
+    try:  # docscrawl's default section batch; older code wrote sections with every batch
+        pipeline = PageStorePipeline(
+            crawler, location, BATCH_SIZE, 3600.0,
+            section_batch_size=defaults.DOCSCRAWL_SECTION_BATCH_SIZE,
+        )  # fmt: skip
+    except (TypeError, AttributeError):
+        pipeline = PageStorePipeline(crawler, location, BATCH_SIZE, 3600.0)
     pipeline.open_spider()
     profiler = None
     cpu = time.process_time()

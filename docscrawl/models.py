@@ -1141,11 +1141,15 @@ def write_sections(
             }
             for section in sections
         )
-    page_ids = [page[0] for page in pages]
-    for start in range(0, len(page_ids), 500):
-        PageSection.delete().where(PageSection.page << page_ids[start : start + 500]).execute()
+    delete_sections([page[0] for page in pages])
     insert_rows(PageSection, rows)
     return failed
+
+
+def delete_sections(page_ids: list[int]) -> None:
+    """Delete the sections of these pages (and so their search-index entries)."""
+    for start in range(0, len(page_ids), 500):
+        PageSection.delete().where(PageSection.page << page_ids[start : start + 500]).execute()
 
 
 def change_counts(job_id: int) -> dict[str, int]:

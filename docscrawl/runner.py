@@ -29,6 +29,7 @@ AT_LEAST_ONE = {
     "CONCURRENT_REQUESTS_PER_DOMAIN",
     "CONCURRENT_ITEMS",
     "DOCSCRAWL_BATCH_SIZE",
+    "DOCSCRAWL_SECTION_BATCH_SIZE",
     "DOCSCRAWL_TEMPLATE_MIN_PAGES",
 }
 ABOVE_ZERO = {
@@ -47,6 +48,7 @@ FROM_ZERO_SHARES = {"DOCSCRAWL_EXTRACTION_POOL_THRESHOLD"}
 AT_MOST = {
     "DOCSCRAWL_EXTRACTION_PROCESSES": 64,  # docscrawl.extraction_pool.MAX_PROCESSES
     "DOCSCRAWL_QUEUE_MEMORY_REQUESTS": 1_000_000,  # docscrawl.request_queue.MAX_MEMORY_REQUESTS
+    "DOCSCRAWL_SECTION_BATCH_SIZE": 100_000,  # pages whose sections wait in memory
 }
 # Read by the CLI from the environment, not crawl settings (control/environment.py).
 ENVIRONMENT_ONLY = {

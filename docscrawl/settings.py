@@ -79,6 +79,9 @@ DOCSCRAWL_DB = None
 # what a SIGKILL can lose (bench/crash_window.py measures what it costs).
 DOCSCRAWL_BATCH_SIZE = 25
 DOCSCRAWL_FLUSH_INTERVAL = 0.25
+# Pages whose sections are written in one statement (and the rest at the crawl's end): the
+# search index pays a merge for every so many statements (pipelines.py).
+DOCSCRAWL_SECTION_BATCH_SIZE = 500
 # How often a running job writes its heartbeat (pages, errors, queue) to the store.
 DOCSCRAWL_HEARTBEAT_INTERVAL = 2.0
 # Live progress on stderr; the CLI turns it on for foreground crawls.

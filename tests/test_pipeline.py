@@ -390,3 +390,78 @@ def test_the_pipeline_takes_the_prepared_values_instead_of_computing_them(pipeli
     assert (section.anchor_url, section.markdown) == ("http://h/p7.html#x", "# X")
     (version,) = models.PageVersion.select().where(models.PageVersion.page == stored_page.id)
     assert history.decompress(version.markdown) == "# The worker's"  # not compressed again
+
+
+def section_count() -> int:
+    return models.PageSection.select().count()
+
+
+def test_sections_are_written_a_batch_of_pages_at_a_time_and_the_rest_at_close(pipeline) -> None:
+    from control.search import search
+
+    pipe, _ = pipeline
+    pipe.section_batch_size = 3
+    for n in (1, 2):
+        pipe.process_item(page(n))
+    pipe.flush(final=False)  # what the batch size and the timer do
+    assert (stored(), section_count()) == (2, 0)
+    pipe.process_item(page(3))
+    pipe.flush(final=False)  # three pages wait: one statement writes their sections
+    assert section_count() == 3 and not pipe.unsectioned
+    pipe.process_item(page(4))
+    pipe._timer.f(final=False)
+    assert section_count() == 3
+    pipe.close_spider()
+    assert section_count() == 4
+    assert {hit.url for hit in search("Page")} == {f"http://h/p{n}.html" for n in range(1, 5)}
+
+
+def test_a_changed_page_never_keeps_stale_sections_while_its_new_ones_wait(pipeline) -> None:
+    from control.search import search
+
+    pipe, job_id = pipeline
+    pipe.section_batch_size = 100
+    pipe.process_item(page(1))
+    pipe.flush()
+    edited = page(1)
+    edited["markdown"], edited["text"], edited["content_hash"] = "# Page 1\n\nNew words.", "x", "h"
+    pipe.job_id = models.Job.create(client=models.Job.get_by_id(job_id).client, url="http://h/").id
+    pipe.process_item(edited)
+    pipe.flush(final=False)
+    assert section_count() == 0  # the old ones went with the page's write
+    pipe.flush()
+    assert [s.markdown for s in models.PageSection.select()] == ["# Page 1\n\nNew words."]
+    assert [hit.url for hit in search("words")] == ["http://h/p1.html"]
+
+
+def test_a_page_a_kill_left_without_sections_gets_them_when_next_answered_304(pipeline) -> None:
+    from docscrawl.items import NotModifiedItem
+
+    pipe, job_id = pipeline
+    pipe.section_batch_size = 100
+    for n in (1, 2):
+        pipe.process_item(page(n))
+    pipe.flush(final=False)
+    pipe.unsectioned.clear()  # SIGKILL: the batch waiting in memory is gone
+    assert (stored(), section_count()) == (2, 0)
+    recrawl(pipe, job_id, NotModifiedItem(url="http://h/p1.html", fetched_at=models.utcnow()))
+    assert sections("http://h/p1.html") == [(0, "Page 1", None, "http://h/p1.html#top")]
+    assert sections("http://h/p2.html") == []  # not seen again yet
+    recrawl(pipe, job_id, page(2))  # fetched again, unchanged: it gets them too
+    assert sections("http://h/p2.html") == [(0, "Page 2", None, "http://h/p2.html#top")]
+
+
+def test_waiting_sections_of_a_page_removed_or_stored_again_meanwhile_are_not_written(
+    pipeline,
+) -> None:
+    pipe, job_id = pipeline
+    pipe.section_batch_size = 100
+    for n in (1, 2, 3):
+        pipe.process_item(page(n))
+    pipe.flush(final=False)
+    models.Page.delete().where(models.Page.url == "http://h/p1.html").execute()  # dedupe
+    other = models.Job.create(client=models.Job.get_by_id(job_id).client, url="http://h/")
+    models.Page.update(job=other.id).where(models.Page.url == "http://h/p2.html").execute()
+    pipe.close_spider()  # no foreign-key failure for the removed page
+    assert sections("http://h/p2.html") == []  # the other crawl writes its own
+    assert sections("http://h/p3.html") == [(0, "Page 3", None, "http://h/p3.html#top")]
