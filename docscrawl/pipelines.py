@@ -23,6 +23,9 @@ from docscrawl.reactor import installed_reactor as _reactor
 logger = logging.getLogger(__name__)
 
 LEDGER_FIELDS = ["url", "kind", "status_code", "reason", "occurred_at"]
+# A section batch is written early once its pages' Markdown reaches this many characters: with
+# the extraction pool a waiting page also holds its split sections (about 3 times its Markdown).
+SECTION_BATCH_MAX_CHARS = 16_000_000
 
 
 class PageStorePipeline:
@@ -72,6 +75,7 @@ class PageStorePipeline:
         self.section_batch_size = max(1, section_batch_size)
         self.unsectioned: dict[int, tuple[int, str, str | None, str, list]] = {}
         self.unsectioned_split: dict[int, Any] = {}
+        self.unsectioned_chars = 0  # their Markdown's length, for SECTION_BATCH_MAX_CHARS
         self.job_id: int | None = None
         self.client_id: int | None = None
         self._timer: task.LoopingCall | None = None
@@ -103,6 +107,10 @@ class PageStorePipeline:
         job = models.Job.get_by_id(int(self.crawler.spider.job_id))
         self.job_id = job.id
         self.client_id = job.client_id
+        # A resumed job skips the pages it stored before: those its killed run left without
+        # sections (stored, their section batch not yet written) get them now.
+        seen = models.JobPage.select(models.JobPage.page).where(models.JobPage.job == job.id)
+        self._add_missing_sections([page_id for (page_id,) in seen.tuples()])
         self._timer = task.LoopingCall(self.flush, final=False)
         self._timer.start(self.interval, now=False)
 
@@ -169,6 +177,16 @@ class PageStorePipeline:
         unstored, retracted, prepared = self.unstored_counts, self.retracted, self.prepared
         self.pages, self.not_modified, self.errors = {}, {}, []
         self.unstored_counts, self.retracted, self.prepared = Counter(), [], {}
+        # A transaction that fails leaves the sections waiting as they were (their pages were
+        # stored by earlier flushes); what it added goes with its rolled-back pages.
+        waiting = dict(self.unsectioned), dict(self.unsectioned_split), self.unsectioned_chars
+        try:
+            self._flush(pages, not_modified, errors, unstored, retracted, prepared, final)
+        except BaseException:
+            self.unsectioned, self.unsectioned_split, self.unsectioned_chars = waiting
+            raise
+
+    def _flush(self, pages, not_modified, errors, unstored, retracted, prepared, final) -> None:
         Page, JobPage = models.Page, models.JobPage
         with models.write_transaction():
             before = self._stored(list(pages) + list(not_modified))
@@ -225,7 +243,11 @@ class PageStorePipeline:
                     ).execute()
                     sightings.append((page_id, models.UNCHANGED, content_hash))
             self._add_missing_sections([before[url][0] for url in not_modified if url in before])
-            if final or len(self.unsectioned) >= self.section_batch_size:
+            if (
+                final
+                or len(self.unsectioned) >= self.section_batch_size
+                or self.unsectioned_chars >= SECTION_BATCH_MAX_CHARS
+            ):
                 self._write_sections()
             new_to_job = self._not_yet_seen([page_id for page_id, _, _ in sightings])
             models.insert_rows(
@@ -256,16 +278,20 @@ class PageStorePipeline:
 
     def _add_unsectioned(self, page: tuple, split: Any) -> None:
         """A stored page whose sections the next section batch writes (the last one wins)."""
-        self.unsectioned.pop(page[0], None)  # to the end: written after what came before
+        replaced = self.unsectioned.pop(page[0], None)  # to the end: after what came before
+        if replaced is not None:
+            self.unsectioned_chars -= len(replaced[3] or "")
         self.unsectioned[page[0]] = page
+        self.unsectioned_chars += len(page[3] or "")
         if split is None:
             self.unsectioned_split.pop(page[0], None)
         else:
             self.unsectioned_split[page[0]] = split
 
     def _add_missing_sections(self, page_ids: list[int]) -> None:
-        """Of these pages answered 304, those stored without sections (their crawl was killed
-        before its section batch) get them from the stored Markdown."""
+        """Of these pages (answered 304, or stored by this job before it was resumed), those
+        stored without sections (their crawl was killed before its section batch) get them from
+        the stored Markdown."""
         if not page_ids:
             return
         Page, PageSection = models.Page, models.PageSection
@@ -285,16 +311,24 @@ class PageStorePipeline:
         if not self.unsectioned:
             return
         waiting, split = self.unsectioned, self.unsectioned_split
-        self.unsectioned, self.unsectioned_split = {}, {}
-        # Only pages this job still holds: another writer may have removed one (dedupe) or
-        # stored it again (another crawl of the client, which writes its own sections) since.
-        Page, ids, held = models.Page, list(waiting), set()
+        self.unsectioned, self.unsectioned_split, self.unsectioned_chars = {}, {}, 0
+        # Only pages stored as they wait: another writer may have removed one (dedupe) or
+        # stored it again since (another crawl of the client, the template fix-up), and wrote
+        # the sections of what it stored.
+        Page, ids, current = models.Page, list(waiting), set()
         for start in range(0, len(ids), 500):
-            query = Page.select(Page.id).where(
-                (Page.id << ids[start : start + 500]) & (Page.job == self.job_id)
+            query = Page.select(Page.id, Page.title, Page.markdown, Page.headings).where(
+                Page.id << ids[start : start + 500]
             )
-            held.update(page_id for (page_id,) in query.tuples())
-        pages = [page for page_id, page in waiting.items() if page_id in held]
+            for page_id, title, markdown, headings in query.tuples():
+                _, _, waiting_title, waiting_markdown, waiting_headings = waiting[page_id]
+                if (
+                    title == waiting_title
+                    and (markdown or "") == (waiting_markdown or "")
+                    and headings == _as_stored(waiting_headings)
+                ):
+                    current.add(page_id)
+        pages = [page for page_id, page in waiting.items() if page_id in current]
         unsplit = models.write_sections(pages, split=split)
         if unsplit:
             self.crawler.stats.inc_value("docscrawl/section_failures", unsplit)

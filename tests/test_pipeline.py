@@ -451,9 +451,7 @@ def test_a_page_a_kill_left_without_sections_gets_them_when_next_answered_304(pi
     assert sections("http://h/p2.html") == [(0, "Page 2", None, "http://h/p2.html#top")]
 
 
-def test_waiting_sections_of_a_page_removed_or_stored_again_meanwhile_are_not_written(
-    pipeline,
-) -> None:
+def test_waiting_sections_of_a_page_removed_meanwhile_are_not_written(pipeline) -> None:
     pipe, job_id = pipeline
     pipe.section_batch_size = 100
     for n in (1, 2, 3):
@@ -461,7 +459,89 @@ def test_waiting_sections_of_a_page_removed_or_stored_again_meanwhile_are_not_wr
     pipe.flush(final=False)
     models.Page.delete().where(models.Page.url == "http://h/p1.html").execute()  # dedupe
     other = models.Job.create(client=models.Job.get_by_id(job_id).client, url="http://h/")
+    # Stored again by another crawl, as it was: its sections are the same ones.
     models.Page.update(job=other.id).where(models.Page.url == "http://h/p2.html").execute()
     pipe.close_spider()  # no foreign-key failure for the removed page
-    assert sections("http://h/p2.html") == []  # the other crawl writes its own
+    assert sections("http://h/p2.html") == [(0, "Page 2", None, "http://h/p2.html#top")]
     assert sections("http://h/p3.html") == [(0, "Page 3", None, "http://h/p3.html#top")]
+
+
+def test_a_resumed_job_writes_the_sections_its_killed_run_left_waiting(pipeline) -> None:
+    pipe, _ = pipeline
+    pipe.section_batch_size = 100
+    for n in (1, 2):
+        pipe.process_item(page(n))
+    pipe.flush(final=False)
+    assert section_count() == 0  # SIGKILL here: the waiting batch is gone with the process
+    resumed = PageStorePipeline(pipe.crawler, pipe.location, 10, 1.0, section_batch_size=100)
+    resumed.open_spider()  # the same job: a resume fetches neither page again
+    resumed.close_spider()
+    assert sections("http://h/p1.html") == [(0, "Page 1", None, "http://h/p1.html#top")]
+    assert sections("http://h/p2.html") == [(0, "Page 2", None, "http://h/p2.html#top")]
+
+
+def test_a_failed_flush_keeps_the_sections_waiting_for_pages_stored_before(
+    pipeline, monkeypatch
+) -> None:
+    import peewee
+
+    pipe, _ = pipeline
+    pipe.section_batch_size = 100
+    for n in (1, 2, 3):
+        pipe.process_item(page(n))
+    pipe.flush(final=False)  # stored, their sections waiting
+    insert_rows = models.insert_rows
+
+    def failing_once(model, rows, **options):
+        if model is models.PageSection:
+            monkeypatch.setattr(models, "insert_rows", insert_rows)
+            raise peewee.OperationalError("disk I/O error")
+        return insert_rows(model, rows, **options)
+
+    monkeypatch.setattr(models, "insert_rows", failing_once)
+    pipe.process_item(page(4))
+    with pytest.raises(peewee.OperationalError):
+        pipe.flush()  # rolled back: page 4 with it
+    pipe.process_item(page(5))
+    pipe.close_spider()
+    for n in (1, 2, 3, 5):
+        assert sections(f"http://h/p{n}.html") == [
+            (0, f"Page {n}", None, f"http://h/p{n}.html#top")
+        ]
+    assert not models.Page.select().where(models.Page.url == "http://h/p4.html").exists()
+
+
+def test_waiting_sections_of_a_page_another_crawl_stored_since_are_not_written(pipeline) -> None:
+    """Two crawls of one client: B stores the page again, with its sections; A's waiting ones
+    (of A's older Markdown) must not replace them, even when A then sees the page (a 304)."""
+    from docscrawl.items import NotModifiedItem
+
+    a, job_a = pipeline
+    a.section_batch_size = 100
+    client = models.Job.get_by_id(job_a).client
+    b = PageStorePipeline(a.crawler, a.location, 10, 1.0, section_batch_size=100)
+    b.job_id, b.client_id = models.Job.create(client=client, url="http://h/").id, client.id
+    older, newer = page(1), page(1)
+    older["markdown"], older["content_hash"] = "# Page 1\n\nA's text.", "ha"
+    newer["markdown"], newer["content_hash"] = "# Page 1\n\nB's newer text.", "hb"
+    a.process_item(older)
+    a.flush(final=False)
+    b.process_item(newer)
+    b.flush()
+    a.process_item(NotModifiedItem(url="http://h/p1.html", fetched_at=models.utcnow()))
+    a.close_spider()
+    assert [s.markdown for s in models.PageSection.select()] == ["# Page 1\n\nB's newer text."]
+
+
+def test_a_section_batch_is_written_early_when_its_markdown_is_big(pipeline, monkeypatch) -> None:
+    from docscrawl import pipelines
+
+    pipe, _ = pipeline
+    pipe.section_batch_size = 100
+    monkeypatch.setattr(pipelines, "SECTION_BATCH_MAX_CHARS", 15)
+    pipe.process_item(page(1))  # "# Page 1": 8 characters
+    pipe.flush(final=False)
+    assert section_count() == 0 and pipe.unsectioned_chars == 8
+    pipe.process_item(page(2))
+    pipe.flush(final=False)
+    assert section_count() == 2 and pipe.unsectioned_chars == 0

@@ -44,6 +44,17 @@ def requested_paths(store: Store) -> set[str]:
     return {urlsplit(url).path for (url,) in store.rows("SELECT requested_url FROM page")}
 
 
+def sections_match_markdown(store: Store) -> bool:
+    """Every stored page's sections, in order, are its Markdown (none missing, none stale)."""
+    joined: dict[int, str] = {}
+    for page_id, markdown in store.rows(
+        "SELECT page_id, markdown FROM page_section ORDER BY page_id, position"
+    ):
+        joined[page_id] = joined.get(page_id, "") + markdown
+    pages = store.rows("SELECT id, markdown FROM page")
+    return bool(pages) and all(joined.get(page_id, "") == (md or "") for page_id, md in pages)
+
+
 def interrupt(proc: subprocess.Popen, store: Store, how: str, at_least: int) -> None:
     wait_for(
         lambda: store.job(1).get("status") == "running" and store.job(1)["pages"] >= at_least,
@@ -86,6 +97,9 @@ def test_interrupted_and_resumed_equals_uninterrupted(cli: Cli, store: Store, re
     expected = sample_site.expected_pages("/")
     assert stored_paths(store) == expected  # no page missing, none duplicated
     assert job["pages"] == len(expected)  # the count continued across resumes
+    # And their sections: a SIGKILL loses the section batch waiting in memory (the pages it
+    # stored are not fetched again), the resume writes it from the store.
+    assert sections_match_markdown(store)
     for offset, stored in snapshots:
         # A page stored before an interruption is never fetched again after it.
         assert not set(fetches(log, offset)) & stored
