@@ -9,9 +9,12 @@ updated, identical ones are left alone, so running the copy again changes nothin
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -20,8 +23,13 @@ import peewee
 
 from control.exceptions import DocscrawlError, StoreUnavailable
 from docscrawl import models
+from docscrawl.backfill import report_progress
 
 BATCH_SIZE = 500
+PROGRESS_EVERY = 100_000  # rows of one table between two progress lines
+# Into an empty PostgreSQL table the rows go by COPY, this many bytes of its text at a time.
+# Building peewee INSERTs was half of a copy's time; what is left is mostly the server's.
+COPY_CHUNK_BYTES = 8 * 1024 * 1024
 
 # Each table with the columns that identify a row apart from its id. A target row with the same
 # id but another identity was not copied from this source: overwriting it would corrupt the
@@ -137,7 +145,9 @@ def migrate_store(source: str, target: str, *, batch_size: int = BATCH_SIZE) -> 
                 raise StoreUnavailable(str(exc)) from exc
             with models.write_transaction():
                 for model in TABLES:
-                    report.tables.append(_copy_table(source_db, model, batch_size, report.target))
+                    report.tables.append(
+                        _copy_table(source_db, target_db, model, batch_size, report.target)
+                    )
                 report.sequences_reset = _reset_sequences(target_db)
                 _verify_counts(report)
     except peewee.IntegrityError as exc:
@@ -224,8 +234,16 @@ def _source_batches(
 
 
 def _copy_table(
-    source_db: peewee.Database, model: type[models.BaseModel], batch_size: int, target: str
+    source_db: peewee.Database,
+    target_db: peewee.Database,
+    model: type[models.BaseModel],
+    batch_size: int,
+    target: str,
 ) -> TableCopy:
+    if isinstance(target_db, peewee.PostgresqlDatabase) and not model.select().exists():
+        # Nothing to match the rows against: they all go in, by COPY.
+        total = _copy_into_empty(source_db, target_db, model, batch_size)
+        return TableCopy(model._meta.table_name, total, total, 0, 0)
     pk = model._meta.primary_key
     fields = _columns(model)
     identity = IDENTITY[model]
@@ -257,6 +275,102 @@ def _copy_table(
             model.insert_many(missing).execute()
             copied += len(missing)
     return TableCopy(model._meta.table_name, total, copied, updated, present)
+
+
+def _copy_into_empty(
+    source_db: peewee.Database,
+    target_db: peewee.PostgresqlDatabase,
+    model: type[models.BaseModel],
+    batch_size: int,
+) -> int:
+    """Every source row into the (empty) target table through COPY FROM STDIN, in chunks.
+
+    Each value goes through the field's python_value and db_value, as an INSERT's would, and
+    is written as COPY's text format; the table's triggers and constraints apply as they do to
+    an INSERT (a clash or a missing parent fails the copy like one).
+    """
+    fields = _columns(model)
+    encoders = [_copy_encoder(field) for field in fields]
+    names = ", ".join(f'"{f.column_name}"' for f in fields)
+    statement = f'COPY "{model._meta.table_name}" ({names}) FROM STDIN'
+    table = model._meta.table_name
+    # Minutes for a big store's pages: the copy says how far it is (the CLI writes it on stderr).
+    expected = source_db.execute_sql(f'SELECT COUNT(*) FROM "{table}"').fetchone()[0]
+    # The server takes longer over a chunk (its indexes, TOAST) than this thread takes to read
+    # and encode the next: a second thread sends one chunk while the next is made. psycopg2's
+    # connections may be shared by threads, and only that thread uses it meanwhile.
+    connection = target_db.connection()
+    chunk: list[bytes] = []
+    size = total = reported = 0
+
+    def send(data: bytes) -> None:
+        with peewee.__exception_wrapper__, connection.cursor() as cursor:
+            cursor.copy_expert(statement, io.BytesIO(data), size=1024 * 1024)
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy") as sender:
+        sending: Future[None] | None = None
+
+        def hand_over() -> Future[None]:
+            if sending is not None:
+                sending.result()  # one chunk in flight at a time; its error stops the copy
+            data = b"".join(chunk)
+            chunk.clear()
+            return sender.submit(send, data)
+
+        for batch in _source_batches(source_db, model, batch_size * 10):
+            for row in batch:
+                line = b"\t".join(
+                    encode(row[field.name]) for field, encode in zip(fields, encoders, strict=True)
+                )
+                chunk.append(line + b"\n")
+                size += len(line) + 1
+            total += len(batch)
+            if size >= COPY_CHUNK_BYTES:
+                sending, size = hand_over(), 0
+            if total - reported >= PROGRESS_EVERY:
+                reported = total
+                report_progress(f"Copying {table}", total, max(total, expected), "rows")
+        if chunk:
+            sending = hand_over()
+        if sending is not None:
+            sending.result()
+    if reported:
+        report_progress(f"Copying {table}", total, total, "rows")
+    return total
+
+
+# COPY's text format: a backslash, tab, newline or carriage return in a value is escaped.
+# The backslash first, or the others' escapes would be escaped again.
+_COPY_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
+
+
+def _copy_encoder(field: peewee.Field) -> Callable[[Any], bytes]:
+    """The function that writes a python value of field as a COPY text-format value."""
+
+    # A BLOB's db_value is the driver's wrapper for a query's parameter (psycopg2.Binary).
+    to_database = (lambda value: value) if isinstance(field, peewee.BlobField) else field.db_value
+
+    def encode(value: Any) -> bytes:
+        value = to_database(value)
+        if value is None:
+            return b"\\N"
+        if isinstance(value, bool):
+            return b"t" if value else b"f"
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return b"\\\\x" + bytes(value).hex().encode()  # bytea's hex form, escaped
+        if isinstance(value, (int, float)):
+            return repr(value).encode()
+        if isinstance(value, dt.datetime):
+            return value.isoformat(sep=" ").encode()
+        if isinstance(value, dt.date):
+            return value.isoformat().encode()
+        text = str(value)
+        for character, escaped in _COPY_ESCAPES:  # str.replace finds none fast (memchr)
+            if character in text:
+                text = text.replace(character, escaped)
+        return text.encode()
+
+    return encode
 
 
 def _reset_sequences(db: peewee.Database) -> bool:

@@ -167,6 +167,38 @@ def test_new_rows_in_the_target_come_after_the_copied_ids(
     assert [job["id"] for job in listed.json()] == list(range(last["job"] + 1, 0, -1))
 
 
+def test_values_copy_cannot_carry_plainly_arrive_intact(
+    source: Store, target: PostgresStore, tmp_path: Path
+) -> None:
+    """An empty table is filled by COPY's text format, where a backslash, a tab, a line break,
+    `\\N` (its null) and bytes need escaping: every value must arrive as an INSERT's would."""
+    copy = tmp_path / "copy.db"
+    with sqlite3.connect(source.path) as live, sqlite3.connect(copy) as copied:
+        live.backup(copied)  # with what is still in the source's WAL file
+    tricky = "a\\b\tc\r\nd\\N e\\\\f \\x00 « ünïcode » 𝄞\n"
+    with sqlite3.connect(copy) as conn:
+        conn.execute(
+            "UPDATE page SET title = ?, markdown = ?, text = '', description = NULL, "
+            "audit_share = 0.1, audit_lost = 1, simhash = -9223372036854775808 WHERE id = 1",
+            ("\\N", tricky),
+        )
+        conn.execute("UPDATE job SET process_started_at = 1.5e-7 WHERE id = 1")
+        conn.execute("UPDATE page_version SET markdown = ? WHERE id = 1", (b"\\x\t\n\\N\x00\xff",))
+    report = migrate_store(str(copy), target.url)
+    assert report.copied == sum(counts(source).values()) - 1
+    row = target.rows(
+        "SELECT title, markdown, text, description, audit_share, audit_lost, simhash "
+        "FROM page WHERE id = 1"
+    )
+    assert row == [("\\N", tricky, "", None, 0.1, True, -9223372036854775808)]
+    assert target.value("SELECT process_started_at FROM job WHERE id = 1") == 1.5e-7
+    [(blob,)] = target.rows("SELECT markdown FROM page_version WHERE id = 1")
+    assert bytes(blob) == b"\\x\t\n\\N\x00\xff"
+    # Read back through the models, every copied row equals the source's: nothing to update.
+    again = migrate_store(str(copy), target.url)
+    assert again.copied == again.updated == 0
+
+
 def test_copy_into_a_sqlite_file_works_too(source: Store, tmp_path: Path) -> None:
     copy = Store(tmp_path / "copy.db")
     report = migrate_store(str(source.path), str(copy.path))
