@@ -14,6 +14,7 @@ import stat
 import sys
 import tempfile
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
@@ -564,27 +565,77 @@ def _write_tree(
     files: list[str] = []
     renamed = 0
     fields = ("url", "title", "content_hash", "fetched_at", "markdown")
-    for _job, url, title, content_hash, fetched, markdown in _rows(where, fields):
-        relative = markdown_path(url)
-        if relative.casefold() in taken:
-            # Another URL of this export already has this path (case-insensitively, for macOS).
-            relative = _disambiguate(relative, url, taken)
-            renamed += 1
-        taken.add(relative.casefold())
-        folder = posixpath.dirname(relative)
-        if folder not in checked_dirs:
-            directory = Path(base_text, *folder.split("/"))
-            _check_inside(directory, real_base, root)
-            try:
-                directory.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                shown = Path(root_text, *folder.split("/"))
-                raise InvalidRequest(f"Cannot create {shown}: {_reason(exc)}.") from exc
-            checked_dirs.add(folder)
-        content = _markdown_bytes(url, title, fetched, content_hash, markdown)
-        write(os.path.join(base_text, relative), content)
-        files.append(os.path.join(root_text, relative))
+    with _FileWriter(write) as writer:
+        for _job, url, title, content_hash, fetched, markdown in _rows(where, fields):
+            relative = markdown_path(url)
+            if relative.casefold() in taken:
+                # Another URL of this export already has this path (case-insensitively, for macOS).
+                relative = _disambiguate(relative, url, taken)
+                renamed += 1
+            taken.add(relative.casefold())
+            folder = posixpath.dirname(relative)
+            if folder not in checked_dirs:
+                directory = Path(base_text, *folder.split("/"))
+                _check_inside(directory, real_base, root)
+                try:
+                    directory.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    shown = Path(root_text, *folder.split("/"))
+                    raise InvalidRequest(f"Cannot create {shown}: {_reason(exc)}.") from exc
+                checked_dirs.add(folder)
+            content = _markdown_bytes(url, title, fetched, content_hash, markdown)
+            writer.write(os.path.join(base_text, relative), content)
+            files.append(os.path.join(root_text, relative))
     return ExportResult("markdown", root_text, len(files), slug, job_id, tuple(files), renamed)
+
+
+class _FileWriter:
+    """Writes files on a second thread, a batch at a time, while the export reads and encodes
+    the next pages: the two overlap (the system calls and SQLite's reads release the GIL).
+    At most one batch waits while another is written; a write's error stops the export at the
+    next hand-over. Leaving the block writes what is left and waits for it."""
+
+    BATCH_FILES = 64
+    BATCH_BYTES = 4 * 1024 * 1024
+
+    def __init__(self, write: Any) -> None:
+        self._write = write
+        self._batch: list[tuple[str, bytes]] = []
+        self._size = 0
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-files")
+        self._writing: Future[None] | None = None
+
+    def __enter__(self) -> _FileWriter:
+        return self
+
+    def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
+        try:
+            if kind is None:
+                self._hand_over()
+                self._wait()
+        finally:
+            self._thread.shutdown(wait=True)  # an error's files are removed after this
+
+    def write(self, path: str, content: bytes) -> None:
+        self._batch.append((path, content))
+        self._size += len(content)
+        if len(self._batch) >= self.BATCH_FILES or self._size >= self.BATCH_BYTES:
+            self._hand_over()
+
+    def _hand_over(self) -> None:
+        self._wait()
+        if self._batch:
+            batch, self._batch, self._size = self._batch, [], 0
+            self._writing = self._thread.submit(self._write_all, batch)
+
+    def _wait(self) -> None:
+        if self._writing is not None:
+            writing, self._writing = self._writing, None
+            writing.result()  # raises the write's error here, on the export's thread
+
+    def _write_all(self, batch: list[tuple[str, bytes]]) -> None:
+        for path, content in batch:
+            self._write(path, content)
 
 
 def markdown_document(row: dict[str, Any]) -> str:

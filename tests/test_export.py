@@ -683,6 +683,42 @@ def test_markdown_into_a_new_directory_that_fails_leaves_nothing(
     assert set(store["tmp"].iterdir()) == before
 
 
+def test_markdown_write_that_fails_on_the_writer_thread_stops_the_export(
+    store: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The files are written on a second thread: its error is the export's, and nothing of the
+    new directory is left."""
+    real = export._write_new
+    written = []
+
+    def failing(target: str, content: bytes) -> None:
+        written.append(target)
+        if len(written) == 3:
+            raise InvalidRequest(f"Cannot write {target}: No space left on device.")
+        real(target, content)
+
+    monkeypatch.setattr(export, "_write_new", failing)
+    monkeypatch.setattr(export._FileWriter, "BATCH_FILES", 2)  # the error is in a later batch
+    out = store["tmp"] / "md"
+    before = set(store["tmp"].iterdir())
+    with pytest.raises(InvalidRequest, match="No space left on device"):
+        export_pages(client_slug="acme-docs", fmt="markdown", out=str(out))
+    assert set(store["tmp"].iterdir()) == before
+    assert len(written) == 3  # what came after the failed file was not written
+
+
+def test_markdown_into_an_existing_directory_stops_at_a_file_it_cannot_replace(
+    store: dict,
+) -> None:
+    out = store["tmp"] / "md"
+    blocked = out / "127.0.0.1_8000" / "docs" / "a.md"
+    blocked.mkdir(parents=True)  # a directory where the page's file goes
+    with pytest.raises(InvalidRequest) as raised:
+        export_pages(client_slug="acme-docs", fmt="markdown", out=str(out))
+    assert "a.md" in str(raised.value) and "\n" not in str(raised.value)
+    assert blocked.is_dir() and list(blocked.iterdir()) == []
+
+
 def test_markdown_never_replaces_a_directory_that_appeared_meanwhile(
     store: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
