@@ -505,7 +505,13 @@ def _default_mode() -> int:
 
 @cache
 def _umask() -> int:
-    umask = os.umask(0)  # the only way to read the umask is to set it
+    # Linux shows it in /proc (since 4.7): reading it there changes nothing, where setting and
+    # restoring it would race with the export's other thread creating folders meanwhile.
+    with suppress(OSError, ValueError, StopIteration):
+        with open("/proc/self/status", encoding="ascii") as status:
+            line = next(line for line in status if line.startswith("Umask:"))
+        return int(line.split()[1], 8)
+    umask = os.umask(0)  # elsewhere the only way to read the umask is to set it
     os.umask(umask)
     return umask
 

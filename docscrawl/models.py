@@ -738,6 +738,11 @@ def make_database(location: str) -> peewee.Database:
         # Imported here: playhouse.db_url imports every engine's extension module.
         from playhouse.db_url import connect as connect_url
 
+        if scheme.lower().startswith(("postgres", "cockroach")):
+            # The store's text is Python's str both ways: a client encoding from the
+            # environment (PGCLIENTENCODING) or the server would garble what COPY sends
+            # (migrate-store) and fail to read back what it cannot encode.
+            return connect_url(location, client_encoding="UTF8")
         return connect_url(location)
     return peewee.SqliteDatabase(
         location,

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from conftest import Cli, Store, clean_env, crawl_job_id
+from support import wait_for
 
 from control.exceptions import DocscrawlError, StoreUnavailable
 from control.migrate_store import StoreMigrationError, migrate_store
@@ -83,6 +84,13 @@ def test_copy_keeps_every_row_id_and_value(source: Store, target: PostgresStore)
     assert report.sequences_reset and report.copied == sum(expected.values()) - 1
     assert "***" in report.target and target.url.split(":")[2].split("@")[0] not in report.target
     assert digest(Path(source.path)) == before  # the source is only read
+    # The bulk-loaded tables are vacuumed and analyzed: the planner has statistics at once.
+    vacuumed = (
+        "SELECT COUNT(*) FROM pg_stat_user_tables WHERE relname IN ('page', 'job_page') "
+        "AND last_vacuum IS NOT NULL AND last_analyze IS NOT NULL"
+    )
+    assert wait_for(lambda: target.value(vacuumed) == 2, timeout=10)
+    assert target.value("SELECT reltuples FROM pg_class WHERE relname = 'page'") == expected["page"]
 
     job_columns = (
         "id, client_id, url, status, mode, settings, pid, process_started_at, started_at, "
@@ -197,6 +205,29 @@ def test_values_copy_cannot_carry_plainly_arrive_intact(
     # Read back through the models, every copied row equals the source's: nothing to update.
     again = migrate_store(str(copy), target.url)
     assert again.copied == again.updated == 0
+
+
+def test_copy_keeps_text_and_times_whatever_the_connection(
+    source: Store, target: PostgresStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """COPY's text is UTF-8 even where the client encoding is not (found by review: LATIN1
+    stored "Grüße" as "GrÃ¼Ã\x9fe"), and a time with an offset is stored in UTC, as an
+    INSERT stores it."""
+    copy = tmp_path / "copy.db"
+    with sqlite3.connect(source.path) as live, sqlite3.connect(copy) as copied:
+        live.backup(copied)
+    with sqlite3.connect(copy) as conn:
+        conn.execute(
+            "UPDATE page SET title = 'Grüße, 5 €', fetched_at = '2026-01-02T03:04:05+02:00' "
+            "WHERE id = 1"
+        )
+    monkeypatch.setenv("PGCLIENTENCODING", "LATIN1")
+    migrate_store(str(copy), target.url)
+    again = migrate_store(str(copy), target.url)  # reads the rows back, in UTF-8 as well
+    assert again.copied == 0 and again.updated <= 1  # the page: an aware time is never "equal"
+    monkeypatch.delenv("PGCLIENTENCODING")  # the test's own connection could not show "€"
+    [(title, fetched)] = target.rows("SELECT title, fetched_at FROM page WHERE id = 1")
+    assert (title, fetched) == ("Grüße, 5 €", dt.datetime(2026, 1, 2, 1, 4, 5))
 
 
 def test_copy_into_a_sqlite_file_works_too(source: Store, tmp_path: Path) -> None:
