@@ -99,7 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     runs: list[dict] = []
     with (
         tempfile.TemporaryDirectory(prefix="crawl-into-") as tmp,
-        synthetic_site.serve(args.site_dir, "nginx", 0, Path(tmp) / "server") as server,
+        synthetic_site.serve(args.site_dir, args.server, 0, Path(tmp) / "server") as server,
     ):
         work = Path(tmp)
         url = f"{server.url}/{args.start}"
