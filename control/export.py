@@ -14,7 +14,6 @@ import stat
 import sys
 import tempfile
 from collections.abc import Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from functools import cache
@@ -26,6 +25,7 @@ import orjson
 import peewee
 
 from control.exceptions import InvalidRequest, UnknownJob
+from control.second_thread import SecondThread
 from docscrawl import models
 from docscrawl.models import PAGE_FIELDS, SECTION_LEVELS, Client, Job, JobPage, Page, PageSection
 
@@ -597,9 +597,8 @@ def _write_tree(
 
 class _FileWriter:
     """Writes files on a second thread, a batch at a time, while the export reads and encodes
-    the next pages: the two overlap (the system calls and SQLite's reads release the GIL).
-    At most one batch waits while another is written; a write's error stops the export at the
-    next hand-over. Leaving the block writes what is left and waits for it."""
+    the next pages. A write's error stops the export at the next hand-over; leaving the block
+    writes what is left and waits for it."""
 
     BATCH_FILES = 64
     BATCH_BYTES = 4 * 1024 * 1024
@@ -608,19 +607,18 @@ class _FileWriter:
         self._write = write
         self._batch: list[tuple[str, bytes]] = []
         self._size = 0
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-files")
-        self._writing: Future[None] | None = None
+        self._thread = SecondThread("export-files")
 
     def __enter__(self) -> _FileWriter:
+        self._thread.__enter__()
         return self
 
     def __exit__(self, kind: Any, error: Any, trace: Any) -> None:
         try:
             if kind is None:
                 self._hand_over()
-                self._wait()
         finally:
-            self._thread.shutdown(wait=True)  # an error's files are removed after this
+            self._thread.__exit__(kind, error, trace)  # an error's files are removed after this
 
     def write(self, path: str, content: bytes) -> None:
         self._batch.append((path, content))
@@ -629,15 +627,9 @@ class _FileWriter:
             self._hand_over()
 
     def _hand_over(self) -> None:
-        self._wait()
         if self._batch:
             batch, self._batch, self._size = self._batch, [], 0
-            self._writing = self._thread.submit(self._write_all, batch)
-
-    def _wait(self) -> None:
-        if self._writing is not None:
-            writing, self._writing = self._writing, None
-            writing.result()  # raises the write's error here, on the export's thread
+            self._thread.submit(self._write_all, batch)
 
     def _write_all(self, batch: list[tuple[str, bytes]]) -> None:
         for path, content in batch:

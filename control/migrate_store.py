@@ -14,7 +14,6 @@ import io
 import os
 import sqlite3
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -22,6 +21,7 @@ from urllib.parse import quote
 import peewee
 
 from control.exceptions import DocscrawlError, StoreUnavailable
+from control.second_thread import SecondThread
 from docscrawl import models
 from docscrawl.backfill import report_progress
 
@@ -291,7 +291,8 @@ def _copy_into_empty(
     is written as COPY's text format; the table's triggers and constraints apply as they do to
     an INSERT (a clash or a missing parent fails the copy like one).
     """
-    names = ", ".join(f'"{f.column_name}"' for f in _columns(model))
+    fields = _columns(model)
+    names = ", ".join(f'"{f.column_name}"' for f in fields)
     table = model._meta.table_name
     statement = f'COPY "{table}" ({names}) FROM STDIN'
     # Minutes for a big store's pages: the copy says how far it is (the CLI writes it on stderr).
@@ -307,35 +308,14 @@ def _copy_into_empty(
         with peewee.__exception_wrapper__, connection.cursor() as cursor:
             cursor.copy_expert(statement, io.BytesIO(data), size=1024 * 1024)
 
-    total, reported = _send_in_chunks(source_db, model, batch_size, send, expected)
-    if reported:
-        report_progress(f"Copying {table}", total, total, "rows")
-    return total
-
-
-def _send_in_chunks(
-    source_db: peewee.Database,
-    model: type[models.BaseModel],
-    batch_size: int,
-    send: Callable[[bytes], None],
-    expected: int,
-) -> tuple[int, int]:
-    """The rows in COPY text chunks of about COPY_CHUNK_BYTES, each sent on a second thread
-    while the next is encoded; returns (rows, rows at the last progress report)."""
-    fields = _columns(model)
     encoders = [_copy_encoder(field) for field in fields]
-    table = model._meta.table_name
     chunk: list[bytes] = []
     size = total = reported = 0
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="copy") as sender:
-        sending: Future[None] | None = None
+    with SecondThread("copy") as sender:
 
-        def hand_over() -> Future[None]:
-            if sending is not None:
-                sending.result()  # one chunk in flight at a time; its error stops the copy
-            data = b"".join(chunk)
+        def hand_over() -> None:  # waits for the chunk before; its error stops the copy
+            sender.submit(send, b"".join(chunk))
             chunk.clear()
-            return sender.submit(send, data)
 
         # batch_size rows at a time: a chunk ends within a batch of COPY_CHUNK_BYTES, however
         # big the pages (5,000 at a time held 480 MB of 30 KB pages).
@@ -348,15 +328,16 @@ def _send_in_chunks(
                 size += len(line) + 1
             total += len(batch)
             if size >= COPY_CHUNK_BYTES:
-                sending, size = hand_over(), 0
+                hand_over()
+                size = 0
             if total - reported >= PROGRESS_EVERY:
                 reported = total
                 report_progress(f"Copying {table}", total, max(total, expected), "rows")
         if chunk:
-            sending = hand_over()
-        if sending is not None:
-            sending.result()
-    return total, reported
+            hand_over()
+    if reported:
+        report_progress(f"Copying {table}", total, total, "rows")
+    return total
 
 
 # COPY's text format: a backslash, tab, newline or carriage return in a value is escaped.
