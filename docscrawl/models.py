@@ -17,6 +17,7 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import peewee
 
@@ -720,6 +721,11 @@ def resolve_location(location: str) -> str:
     return os.path.abspath(os.path.expanduser(location))
 
 
+# Seconds to wait for a PostgreSQL server to answer a connection, unless the URL says
+# (?connect_timeout=N); without it a hung server hangs every command.
+PG_CONNECT_TIMEOUT = 10
+
+
 def make_database(location: str) -> peewee.Database:
     """Build (without connecting) the peewee database for a path or a database URL."""
     location = resolve_location(location)
@@ -742,7 +748,11 @@ def make_database(location: str) -> peewee.Database:
             # The store's text is Python's str both ways: a client encoding from the
             # environment (PGCLIENTENCODING) or the server would garble what COPY sends
             # (migrate-store) and fail to read back what it cannot encode.
-            return connect_url(location, client_encoding="UTF8")
+            options: dict[str, Any] = {"client_encoding": "UTF8"}
+            if "connect_timeout" not in parse_qs(urlsplit(location).query):
+                # libpq waits forever on a server that accepts and never answers.
+                options["connect_timeout"] = PG_CONNECT_TIMEOUT
+            return connect_url(location, **options)
         return connect_url(location)
     return peewee.SqliteDatabase(
         location,

@@ -305,3 +305,22 @@ def test_an_unreachable_target_is_one_sentence_without_the_password(
     assert isinstance(error.value, DocscrawlError)
     assert "Sup3r-secret" not in message and "\n" not in message
     assert "password authentication failed" in message
+
+
+def test_a_server_that_never_answers_is_given_up_on(source: Store) -> None:
+    """libpq waits forever for a server that accepts and never answers: every store URL gets a
+    connect timeout (PG_CONNECT_TIMEOUT) unless it sets its own, as this one does."""
+    import socket
+
+    with socket.socket() as hung:
+        hung.bind(("127.0.0.1", 0))
+        hung.listen()
+        port = hung.getsockname()[1]
+        url = f"postgresql://docscrawl:Sup3r-secret@127.0.0.1:{port}/x?connect_timeout=1"
+        with pytest.raises(StoreUnavailable) as error:
+            migrate_store(str(source.path), url)
+    message = str(error.value)
+    assert "timeout expired" in message and "Sup3r-secret" not in message and "\n" not in message
+    default = models.make_database(f"postgresql://u@127.0.0.1:{port}/x")
+    assert default.connect_params["connect_timeout"] == models.PG_CONNECT_TIMEOUT
+    assert default.connect_params["client_encoding"] == "UTF8"
